@@ -1,0 +1,31 @@
+# Everything runs in a local virtualenv (.venv) that these targets create.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+
+.PHONY: site serve test check golden bench clean
+
+site: $(STAMP)            ## build the sample site into _site/
+	$(BIN)/briefing build
+
+serve: $(STAMP)           ## build and preview with live reload on http://127.0.0.1:8000/
+	$(BIN)/briefing serve
+
+check: $(STAMP)           ## report content problems without writing
+	$(BIN)/briefing check
+
+test: $(STAMP)            ## run every test
+	$(BIN)/python -m pytest
+
+golden: $(STAMP)          ## regenerate the golden output after an intended change
+	$(BIN)/python -m pytest tests/test_golden.py --update-golden
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	touch $(STAMP)
+
+clean:
+	rm -rf _site .briefing-cache .pytest_cache

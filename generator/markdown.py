@@ -1,0 +1,156 @@
+"""Markdown body -> Rendered(html, toc, links), independent of the rest of the site.
+
+The HTML holds placeholders where it depends on the site: `\\x00L<n>\\x00` for
+the n-th `[[wiki link]]` and `\\x00B` for the base path in front of a
+root-relative URL. :func:`resolve` fills them in once the graph is known, so a
+rendered body depends only on its own text and can be cached by content hash.
+(markdown-it turns NUL in the input into U+FFFD, so users cannot forge them.)
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Callable, Sequence
+
+from markdown_it import MarkdownIt
+from markdown_it.rules_inline import StateInline
+from markdown_it.token import Token
+from mdit_py_plugins.footnote import footnote_plugin
+
+from generator.text import slugify
+
+HEADING_ID_PREFIX = "sec-"  # user text as an id could clobber DOM globals (`id="location"`)
+_PLACEHOLDER = re.compile("\x00L(\\d+)\x00")
+BASE_MARK = "\x00B"
+
+
+@dataclass(frozen=True)
+class WikiLink:
+    target: str  # the name as written, without #anchor
+    anchor: str  # "" or the part after '#'
+    label: str  # the text to show
+    line: int  # 1-based line within the body
+
+
+@dataclass(frozen=True)
+class Heading:
+    level: int
+    id: str
+    text: str
+
+
+@dataclass(frozen=True)
+class Rendered:
+    html: str
+    toc: tuple[Heading, ...]
+    links: tuple[WikiLink, ...]
+
+
+@lru_cache(maxsize=2)
+def _parser(allow_html: bool) -> MarkdownIt:
+    md = MarkdownIt("commonmark", {"html": allow_html, "typographer": False})
+    md.enable(["table", "strikethrough"])
+    md.use(footnote_plugin)
+    md.inline.ruler.before("link", "wikilink", _wikilink_rule)
+    md.add_render_rule("wikilink", _render_wikilink)
+    return md
+
+
+def _wikilink_rule(state: StateInline, silent: bool) -> bool:
+    src, start = state.src, state.pos
+    if not src.startswith("[[", start):
+        return False
+    end = src.find("]]", start + 2)
+    if end < 0:
+        return False
+    inner = src[start + 2 : end]
+    if not inner.strip() or "[" in inner or "\n" in inner or "]" in inner:
+        return False
+    if not silent:
+        target, _, label = inner.partition("|")
+        token = state.push("wikilink", "", 0)
+        token.meta = {"target": target.strip(), "label": label.strip(), "offset": start}
+    state.pos = end + 2
+    return True
+
+
+def _render_wikilink(self, tokens: Sequence[Token], idx: int, options, env) -> str:  # type: ignore[no-untyped-def]
+    return f"\x00L{tokens[idx].meta['index']}\x00"
+
+
+def render(body: str, allow_html: bool = False) -> Rendered:
+    md = _parser(allow_html)
+    env: dict = {}
+    tokens = md.parse(body, env)
+    links: list[WikiLink] = []
+    toc: list[Heading] = []
+    used_ids: set[str] = set()
+    for i, token in enumerate(tokens):
+        if token.type == "heading_open":
+            text = _plain_text(tokens[i + 1])
+            hid = _unique(HEADING_ID_PREFIX + slugify(text), used_ids)
+            token.attrSet("id", hid)
+            toc.append(Heading(int(token.tag[1]), hid, text))
+        if token.type != "inline" or not token.children:
+            continue
+        for child in _walk(token.children):
+            if child.type == "wikilink":
+                line = (token.map[0] if token.map else 0) + 1 + token.content[: child.meta["offset"]].count("\n")
+                target, _, anchor = child.meta["target"].partition("#")
+                child.meta["index"] = len(links)
+                links.append(WikiLink(target.strip(), anchor.strip(), child.meta["label"] or target.strip(), line))
+            elif child.type in ("link_open", "image"):
+                _mark_root_relative(child, "href" if child.type == "link_open" else "src")
+    out = md.renderer.render(tokens, md.options, env)
+    return Rendered(out, tuple(toc), tuple(links))
+
+
+def _walk(tokens: list[Token]):  # type: ignore[no-untyped-def]
+    for token in tokens:
+        yield token
+        if token.children:
+            yield from _walk(token.children)
+
+
+def _mark_root_relative(token: Token, attr: str) -> None:
+    value = token.attrGet(attr)
+    if isinstance(value, str) and value.startswith("/") and not value.startswith("//"):
+        token.attrSet(attr, BASE_MARK + value[1:])
+
+
+def _plain_text(inline: Token) -> str:
+    return "".join(c.content for c in (inline.children or []) if c.type in ("text", "code_inline")).strip()
+
+
+def _unique(candidate: str, used: set[str]) -> str:
+    result, n = candidate, 1
+    while result in used:
+        n += 1
+        result = f"{candidate}-{n}"
+    used.add(result)
+    return result
+
+
+# href, title-attribute text; or None for "render as plain text"
+LinkTarget = tuple[str, str] | None
+
+
+def resolve(rendered: Rendered, base_path: str, target_of: Callable[[int], LinkTarget]) -> str:
+    """Fill in the placeholders of a rendered body; `target_of(i)` answers for links[i]."""
+    out = rendered.html.replace(BASE_MARK, base_path)
+    if not rendered.links:
+        return out
+
+    def fill(match: re.Match[str]) -> str:
+        index = int(match.group(1))
+        label = html.escape(rendered.links[index].label)
+        target = target_of(index)
+        if target is None:
+            return f'<span class="wikilink wikilink-missing">{label}</span>'
+        href, title = target
+        return f'<a class="wikilink" href="{html.escape(href)}" title="{html.escape(title)}">{label}</a>'
+
+    return _PLACEHOLDER.sub(fill, out)

@@ -1,0 +1,115 @@
+"""The site model: frozen dataclasses, no I/O.
+
+A `Ref` names any page-owning thing: ("article", slug), ("note", slug),
+("actor", slug) or ("place", slug). Relations between things are held by
+:class:`Site` as tuples of refs, computed once by :mod:`generator.graph`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import Any, Mapping
+
+Ref = tuple[str, str]
+
+DOC_KINDS = ("article", "note")
+ENTITY_KINDS = ("actor", "place")
+CONFIDENCE = ("low", "moderate", "high")
+TLP_ORDER = {"clear": 0, "green": 1, "amber": 2, "amber+strict": 3, "red": 4}
+
+
+@dataclass(frozen=True)
+class Source:
+    name: str
+    title: str = ""
+    url: str = ""
+    date: dt.date | None = None
+
+
+@dataclass(frozen=True)
+class Document:
+    kind: str  # "article" | "note"
+    slug: str
+    title: str
+    date: dt.date
+    path: str  # source file, relative to the site folder
+    body: str
+    body_line: int
+    digest: str
+    summary: str = ""
+    updated: dt.date | None = None
+    actor_names: tuple[tuple[str, int], ...] = ()  # (name as written, line)
+    place_names: tuple[tuple[str, int], ...] = ()
+    source: Source | None = None
+    author: str = ""
+    confidence: str = ""
+    reliability: str = ""
+    credibility: str = ""
+    tlp: str = "clear"
+    draft: bool = False
+    extra: Mapping[str, Any] = field(default_factory=dict)
+    lines: Mapping[str, int] = field(default_factory=dict)  # front-matter key -> line
+
+    @property
+    def ref(self) -> Ref:
+        return (self.kind, self.slug)
+
+
+@dataclass(frozen=True)
+class Entity:
+    kind: str  # "actor" | "place"
+    slug: str
+    title: str
+    path: str = ""  # the profile file; "" for a tag with no profile
+    body: str = ""
+    body_line: int = 0
+    digest: str = ""
+    aliases: tuple[str, ...] = ()
+    type: str = ""  # the profile's `kind:` (militia, state, city, base, ...)
+    summary: str = ""
+    affiliation_names: tuple[tuple[str, int], ...] = ()
+    within_name: tuple[str, int] | None = None
+    coordinates: tuple[float, float] | None = None
+    extra: Mapping[str, Any] = field(default_factory=dict)
+    lines: Mapping[str, int] = field(default_factory=dict)  # front-matter key -> line
+
+    @property
+    def ref(self) -> Ref:
+        return (self.kind, self.slug)
+
+    @property
+    def has_profile(self) -> bool:
+        return bool(self.path)
+
+
+@dataclass(frozen=True)
+class Mention:
+    """A `[[link]]` from one page to another, with where it was written."""
+
+    source: Ref
+    target: Ref
+
+
+@dataclass(frozen=True)
+class Site:
+    """Everything the pages show. Only published things are in here."""
+
+    documents: Mapping[Ref, Document]  # newest first
+    entities: Mapping[Ref, Entity]  # sorted by kind then title
+    tagged: Mapping[Ref, tuple[Ref, ...]]  # entity -> documents tagged with it, newest first
+    tags: Mapping[Ref, tuple[Ref, ...]]  # document -> its entities (actors then places)
+    mentions: Mapping[Ref, tuple[Ref, ...]]  # target -> sources that [[link]] to it
+    co_actors: Mapping[Ref, tuple[tuple[Ref, int], ...]]  # entity -> actors seen with it, count
+    co_places: Mapping[Ref, tuple[tuple[Ref, int], ...]]  # entity -> places seen with it, count
+    related: Mapping[Ref, tuple[Ref, ...]]  # document -> related documents
+    children: Mapping[Ref, tuple[Ref, ...]]  # place -> places within it
+    parent: Mapping[Ref, Ref]  # place -> the place it is within
+    affiliations: Mapping[Ref, tuple[Ref, ...]]  # actor -> actors it is affiliated with
+    held_back: Mapping[str, int]  # "draft" / "tlp:amber" ... -> count of documents left out
+
+    def docs_of_kind(self, kind: str) -> list[Document]:
+        return [d for d in self.documents.values() if d.kind == kind]
+
+    def entities_of_kind(self, kind: str) -> list[Entity]:
+        return [e for e in self.entities.values() if e.kind == kind]

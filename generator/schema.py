@@ -1,0 +1,223 @@
+"""Typed front-matter: SourceDoc -> Document or Entity, reporting every bad key.
+
+An unknown key is an error with a suggestion (`actor:` -> did you mean
+`actors`?), because a typo must never silently drop tags. Free-form data goes
+under `extra:`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any, Callable
+
+from generator.config import TLP_LEVELS, suggest
+from generator.diagnostics import Diagnostics
+from generator.load import SourceDoc
+from generator.model import CONFIDENCE, Document, Entity, Source
+from generator.text import slugify
+
+DOC_KEYS = (
+    "title", "date", "updated", "summary", "actors", "places", "slug", "draft", "tlp",
+    "source", "author", "confidence", "reliability", "credibility", "extra",
+)
+ACTOR_KEYS = ("title", "aliases", "kind", "affiliations", "summary", "slug", "extra")
+PLACE_KEYS = ("title", "aliases", "kind", "within", "coordinates", "summary", "slug", "extra")
+SOURCE_KEYS = ("name", "title", "url", "date")
+RELIABILITY = tuple("ABCDEF")
+CREDIBILITY = tuple("123456")
+_KIND_OF_SECTION = {"articles": "article", "notes": "note", "actors": "actor", "places": "place"}
+
+
+class _Fields:
+    """Typed access to one document's front-matter, recording problems."""
+
+    def __init__(self, src: SourceDoc, diags: Diagnostics):
+        self.src, self.diags, self.ok = src, diags, True
+
+    def error(self, key: str, message: str) -> None:
+        self.ok = False
+        self.diags.error(self.src.rel, self.src.line(key), message)
+
+    def text(self, key: str, required: bool = False) -> str:
+        value = self.src.meta.get(key)
+        if value is None:
+            if required:
+                self.error(key, f"missing required `{key}`")
+            return ""
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            value = str(value)
+        if not isinstance(value, str) or (required and not value.strip()):
+            self.error(key, f"`{key}` must be text")
+            return ""
+        return value.strip()
+
+    def names(self, key: str) -> tuple[tuple[str, int], ...]:
+        value = self.src.meta.get(key)
+        if value is None:
+            return ()
+        items = [value] if isinstance(value, str) else value
+        if not isinstance(items, list) or not all(isinstance(i, str) and i.strip() for i in items):
+            self.error(key, f"`{key}` must be a list of names")
+            return ()
+        line = self.src.line(key)
+        seen: dict[str, None] = {}
+        for item in items:
+            seen.setdefault(item.strip(), None)
+        return tuple((name, line) for name in seen)
+
+    def date(self, key: str, required: bool = False) -> dt.date | None:
+        value = self.src.meta.get(key)
+        if value is None:
+            if required:
+                self.error(key, f"missing required `{key}` (YYYY-MM-DD)")
+            return None
+        return self.as_date(key, value)
+
+    def as_date(self, key: str, value: Any) -> dt.date | None:
+        if isinstance(value, dt.datetime):
+            return value.date()
+        if isinstance(value, dt.date):
+            return value
+        if isinstance(value, str):
+            try:
+                return dt.date.fromisoformat(value.strip()[:10])
+            except ValueError:
+                pass
+        self.error(key, f"`{key}` is not a date: `{value}` (write YYYY-MM-DD)")
+        return None
+
+    def choice(self, key: str, choices: tuple[str, ...], default: str = "") -> str:
+        value = self.src.meta.get(key)
+        if value is None:
+            return default
+        value = str(value).strip()
+        if value.lower() in choices:
+            return value.lower()
+        if value.upper() in choices:
+            return value.upper()
+        self.error(key, f"`{key}` must be one of {', '.join(choices)}, not `{value}`")
+        return default
+
+    def flag(self, key: str) -> bool:
+        value = self.src.meta.get(key, False)
+        if not isinstance(value, bool):
+            self.error(key, f"`{key}` must be true or false")
+            return False
+        return value
+
+    def mapping(self, key: str) -> dict[str, Any]:
+        value = self.src.meta.get(key)
+        if value is None:
+            return {}
+        if not isinstance(value, dict):
+            self.error(key, f"`{key}` must be a mapping of keys to values")
+            return {}
+        return value
+
+    def slug(self) -> str:
+        explicit = self.text("slug")
+        return slugify(explicit or self.src.stem)
+
+    def check_keys(self, allowed: tuple[str, ...]) -> None:
+        for key in self.src.meta:
+            if key not in allowed:
+                self.error(key, f"unknown key `{key}`{suggest(key, allowed)}; put free-form fields under `extra:`")
+
+
+def to_document(src: SourceDoc, diags: Diagnostics) -> Document | None:
+    f = _Fields(src, diags)
+    f.check_keys(DOC_KEYS)
+    kind = _KIND_OF_SECTION[src.section]
+    title = f.text("title", required=True)
+    date = f.date("date", required=True)
+    doc = Document(
+        kind=kind,
+        slug=f.slug(),
+        title=title,
+        date=date or dt.date.min,
+        path=src.rel,
+        body=src.body,
+        body_line=src.body_line,
+        digest=src.digest,
+        summary=f.text("summary"),
+        updated=f.date("updated"),
+        actor_names=f.names("actors"),
+        place_names=f.names("places"),
+        source=_source(f),
+        author=f.text("author"),
+        confidence=f.choice("confidence", CONFIDENCE),
+        reliability=f.choice("reliability", RELIABILITY),
+        credibility=f.choice("credibility", CREDIBILITY),
+        tlp=f.choice("tlp", TLP_LEVELS, "clear"),
+        draft=f.flag("draft"),
+        extra=f.mapping("extra"),
+        lines=dict(src.key_lines),
+    )
+    return doc if f.ok else None
+
+
+def _source(f: _Fields) -> Source | None:
+    value = f.src.meta.get("source")
+    if value is None:
+        return None
+    if isinstance(value, str) and value.strip():
+        return Source(name=value.strip())
+    if not isinstance(value, dict):
+        f.error("source", "`source` must be a name or a mapping with name, title, url, date")
+        return None
+    for key in value:
+        if key not in SOURCE_KEYS:
+            f.error("source", f"unknown key `source.{key}`{suggest(str(key), SOURCE_KEYS)}")
+    if not any(value.values()):  # the empty stub that `briefing new` writes
+        return None
+    name = value.get("name")
+    if not isinstance(name, str) or not name.strip():
+        f.error("source", "`source.name` is required")
+        return None
+    url = value.get("url") or ""
+    if not isinstance(url, str) or (url and not url.startswith(("http://", "https://"))):
+        f.error("source", f"`source.url` must be an http(s) URL, not `{url}`")
+        url = ""
+    title = value.get("title") or ""
+    date = f.as_date("source", value["date"]) if value.get("date") is not None else None
+    return Source(name=name.strip(), title=str(title).strip(), url=url.strip(), date=date)
+
+
+def to_entity(src: SourceDoc, diags: Diagnostics) -> Entity | None:
+    f = _Fields(src, diags)
+    kind = _KIND_OF_SECTION[src.section]
+    f.check_keys(ACTOR_KEYS if kind == "actor" else PLACE_KEYS)
+    within = f.names("within") if kind == "place" else ()
+    if len(within) > 1:
+        f.error("within", "`within` names one parent place")
+    entity = Entity(
+        kind=kind,
+        slug=f.slug(),
+        title=f.text("title", required=True),
+        path=src.rel,
+        body=src.body,
+        body_line=src.body_line,
+        digest=src.digest,
+        aliases=tuple(name for name, _ in f.names("aliases")),
+        type=f.text("kind"),
+        summary=f.text("summary"),
+        affiliation_names=f.names("affiliations") if kind == "actor" else (),
+        within_name=within[0] if within else None,
+        coordinates=_coordinates(f) if kind == "place" else None,
+        extra=f.mapping("extra"),
+        lines=dict(src.key_lines),
+    )
+    return entity if f.ok else None
+
+
+def _coordinates(f: _Fields) -> tuple[float, float] | None:
+    value = f.src.meta.get("coordinates")
+    if value is None:
+        return None
+    valid: Callable[[Any], bool] = lambda v: isinstance(v, (int, float)) and not isinstance(v, bool)
+    if isinstance(value, list) and len(value) == 2 and all(map(valid, value)):
+        lat, lon = float(value[0]), float(value[1])
+        if -90 <= lat <= 90 and -180 <= lon <= 180:
+            return (lat, lon)
+    f.error("coordinates", f"`coordinates` must be [latitude, longitude] in degrees, not `{value}`")
+    return None

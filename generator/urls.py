@@ -1,0 +1,67 @@
+"""The one place that knows URLs and output paths.
+
+A *site path* is where a page lives relative to the site root, with pretty URLs:
+"" (home), "actors/kataib-hezbollah/", "feed.xml". From it come
+- `href`: the link that works under the base path ("/repo/actors/kh/"),
+- `absolute`: the full URL for feeds, sitemaps and canonical links,
+- `output_file`: the file under the output folder ("actors/kh/index.html").
+Every link in the output is root-relative under the base path, so pages work
+at any depth, including GitHub Pages' 404.html.
+"""
+
+from __future__ import annotations
+
+import posixpath
+from dataclasses import dataclass
+from urllib.parse import quote, urlsplit
+
+from generator.model import Ref
+
+SECTION_OF_KIND = {"article": "articles", "note": "notes", "actor": "actors", "place": "places"}
+
+
+def page_path(ref: Ref) -> str:
+    """Site path of a document or entity page."""
+    kind, slug = ref
+    return f"{SECTION_OF_KIND[kind]}/{slug}/"
+
+
+def feed_path(ref: Ref) -> str:
+    return page_path(ref) + "feed.xml"
+
+
+def section_path(kind: str) -> str:
+    return f"{SECTION_OF_KIND[kind]}/"
+
+
+def output_file(site_path: str) -> str:
+    """Relative output file for a site path; refuses anything that could escape."""
+    path = site_path + "index.html" if site_path == "" or site_path.endswith("/") else site_path
+    normal = posixpath.normpath(path)
+    if normal.startswith(("../", "/")) or normal == ".." or "\x00" in normal:
+        raise ValueError(f"unsafe output path: {site_path!r}")
+    return normal
+
+
+@dataclass(frozen=True)
+class Urls:
+    base_url: str  # ends with "/": "https://user.github.io/repo/" or "/repo/"
+
+    @property
+    def base_path(self) -> str:
+        path = urlsplit(self.base_url).path or "/"
+        return path if path.endswith("/") else path + "/"
+
+    @property
+    def origin(self) -> str:
+        parts = urlsplit(self.base_url)
+        return f"{parts.scheme}://{parts.netloc}" if parts.scheme and parts.netloc else ""
+
+    def href(self, site_path: str) -> str:
+        return quote(self.base_path + site_path, safe="/#%:@!$&'()*+,;=~-._")
+
+    def absolute(self, site_path: str) -> str:
+        return self.origin + self.href(site_path)
+
+    def of(self, ref: Ref) -> str:
+        return self.href(page_path(ref))

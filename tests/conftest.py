@@ -1,0 +1,87 @@
+"""Shared helpers: tiny sites written inline into temp folders."""
+
+from __future__ import annotations
+
+import textwrap
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption("--update-golden", action="store_true", help="rewrite tests/golden/expected from a fresh build")
+
+
+def write_site(root: Path, files: dict[str, str], site_yml: str | None = "title: Test desk\nbase_url: https://user.github.io/repo/\n") -> Path:
+    """Write `files` (path -> text, dedented) under root; returns root."""
+    (root / "content").mkdir(parents=True, exist_ok=True)
+    if site_yml is not None:
+        (root / "site.yml").write_text(site_yml, encoding="utf-8")
+    for rel, text in files.items():
+        path = root / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(textwrap.dedent(text).lstrip("\n"), encoding="utf-8")
+    return root
+
+
+def read_tree(root: Path) -> dict[str, bytes]:
+    return {p.relative_to(root).as_posix(): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
+
+
+BASIC = {
+    "content/actors/kataib-hezbollah.md": """
+        ---
+        title: Kataib Hezbollah
+        aliases: [KH, "Kata'ib Hizballah"]
+        kind: militia
+        affiliations: [Islamic Resistance in Iraq]
+        ---
+        An Iraqi militia. Active around [[Baghdad]].
+        """,
+    "content/places/baghdad.md": """
+        ---
+        title: Baghdad
+        kind: city
+        within: Iraq
+        coordinates: [33.31, 44.37]
+        ---
+        The capital.
+        """,
+    "content/places/green-zone.md": """
+        ---
+        title: Green Zone
+        aliases: [International Zone]
+        within: Baghdad
+        ---
+        """,
+    "content/articles/drone-attack.md": """
+        ---
+        title: Drone attack on Ain al-Asad
+        date: 2023-10-18
+        summary: Two drones targeted the base.
+        actors: [KH, Islamic Resistance in Iraq]
+        places: [Ain al-Asad, Baghdad]
+        source: {name: Example Wire, url: "https://example.org/a"}
+        ---
+        ## What happened
+        [[Kata'ib Hizballah|The group]] was blamed.
+        """,
+    "content/notes/assessment.md": """
+        ---
+        title: Escalation assessment
+        date: 2023-10-20
+        author: J. Analyst
+        confidence: moderate
+        actors: [kataib hizballah]
+        places: [Green Zone]
+        ---
+        Builds on [[Drone attack on Ain al-Asad]] and [[International Zone]].
+        """,
+}
+
+
+@pytest.fixture
+def basic_site(tmp_path: Path) -> Path:
+    return write_site(tmp_path / "site", BASIC)

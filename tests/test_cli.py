@@ -1,0 +1,71 @@
+"""The command line, run in-process and as a real process."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from conftest import REPO
+from generator.build import build
+from generator.cli import main
+
+
+def test_init_then_new_then_build(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    site = tmp_path / "desk"
+    assert main(["init", str(site)]) == 0
+    assert (site / "site.yml").is_file() and (site / ".gitignore").is_file()
+    assert main(["init", str(site)]) == 1  # never over an existing site
+    assert main(["new", "--site", str(site), "note", "Escalation: what next?"]) == 0
+    path = site / "content/notes/escalation-what-next.md"
+    assert path.is_file() and 'title: "Escalation: what next?"' in path.read_text()
+    assert main(["new", "--site", str(site), "note", "Escalation: what next?"]) == 1  # never overwrite
+    assert main(["new", "--site", str(site), "actor", "Kataib Hezbollah"]) == 0
+    assert main(["new", "--site", str(site), "place", "Erbil"]) == 0
+    assert main(["new", "--site", str(site), "article", "A report"]) == 0
+    capsys.readouterr()
+    assert main(["build", "--site", str(site)]) == 0
+    out = capsys.readouterr().out
+    assert "held back: 2 draft" in out  # new documents start as drafts
+    assert (site / "_site/articles/first-report/index.html").is_file()
+    assert (site / "_site/actors/kataib-hezbollah/index.html").is_file()  # a profile is always published
+
+
+def test_check_json(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    site = tmp_path / "desk"
+    main(["init", str(site)])
+    (site / "content/notes/bad.md").write_text("---\ntitle: x\ndate: 2023-10-01\nplace: [X]\n---\n")
+    capsys.readouterr()
+    assert main(["check", "--site", str(site), "--format", "json"]) == 1
+    items = json.loads(capsys.readouterr().out)
+    assert items == [{"path": "content/notes/bad.md", "line": 4, "level": "error",
+                      "message": "unknown key `place` (did you mean `places`?); put free-form fields under `extra:`"}]
+    assert not (site / "_site").exists()  # check writes nothing
+
+
+def test_python_dash_m_generator(tmp_path: Path) -> None:
+    site = tmp_path / "desk"
+    main(["init", str(site)])
+    proc = subprocess.run([sys.executable, "-m", "generator", "build", "--site", str(site), "--output", str(tmp_path / "o")],
+                          capture_output=True, text=True, cwd=REPO)
+    assert proc.returncode == 0, proc.stderr
+    assert "built " in proc.stdout and (tmp_path / "o/index.html").is_file()
+    proc = subprocess.run([sys.executable, "-m", "generator", "frobnicate"], capture_output=True, text=True, cwd=REPO)
+    assert proc.returncode == 2
+
+
+def test_repository_sample_site_builds_cleanly(tmp_path: Path) -> None:
+    result = build(REPO, output=tmp_path / "site")
+    assert result.ok, "\n".join(map(str, result.diagnostics))
+    assert not result.diagnostics.warnings, "\n".join(map(str, result.diagnostics))
+    site = result.site
+    assert site is not None
+    assert len(site.documents) >= 8
+    assert len(site.entities_of_kind("actor")) >= 12 and len(site.entities_of_kind("place")) >= 10
+    places_with_coordinates = [e for e in site.entities_of_kind("place") if e.coordinates]
+    assert len(places_with_coordinates) >= 10 and site.parent  # hierarchy present
+    assert any(e.aliases for e in site.entities_of_kind("actor"))
+    assert site.held_back  # the sample shows held-back content too
