@@ -85,3 +85,12 @@ BASIC = {
 @pytest.fixture
 def basic_site(tmp_path: Path) -> Path:
     return write_site(tmp_path / "site", BASIC)
+
+
+@pytest.fixture(scope="session")
+def browser():  # type: ignore[no-untyped-def]
+    """One headless Chromium for the whole session (Debian's chromium, via Playwright)."""
+    from support import chromium
+
+    with chromium() as b:
+        yield b

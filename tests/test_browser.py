@@ -1,0 +1,37 @@
+"""The sample site in a real headless Chromium, served under its base path."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from conftest import REPO
+from generator.build import build
+from support import static_server
+
+
+def test_sample_pages_open_without_console_errors(tmp_path: Path, browser) -> None:  # type: ignore[no-untyped-def]
+    out = tmp_path / "site"
+    assert build(REPO, output=out, base_url="https://example.github.io/briefing/").ok
+    with static_server(out, "/briefing/") as base:
+        page = browser.new_page()
+        errors: list[str] = []
+        failed: list[str] = []
+        page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+        page.on("pageerror", lambda e: errors.append(str(e)))
+        page.on("requestfailed", lambda r: failed.append(r.url))
+        page.goto(base)
+        assert "militia attacks desk" in page.title()
+        page.click("text=Actors")
+        page.click("a:text-is('Kataib Hezbollah')")
+        assert page.locator("h1").inner_text() == "Kataib Hezbollah"
+        assert page.locator("#tagged ~ ol li").count() >= 3
+        # the stylesheet loaded under the base path
+        colour = page.evaluate("getComputedStyle(document.querySelector('.masthead')).borderBottomStyle")
+        assert colour == "solid"
+        assert not errors and not failed, (errors, failed)
+        response = page.goto(base + "no/such/page/")
+        assert response is not None and response.status == 404
+        assert page.locator("h1").inner_text() == "Page not found"
+        assert page.evaluate("getComputedStyle(document.querySelector('.masthead')).borderBottomStyle") == "solid"
+        assert not failed, failed
+        page.close()
