@@ -4,24 +4,35 @@
 
 Each stage returns values and appends problems to one Diagnostics; the build
 stops before writing if there is any error, so a broken document never touches
-the previous site.
+the previous site. Work that did not change since the previous build is taken
+from the cache (see generator/cache.py): unchanged files are not parsed,
+unchanged bodies not rendered, pages whose inputs are unchanged not rendered
+and their files hard-linked rather than written. Markdown and pages are
+rendered on every core (generator/parallel.py), in a deterministic order.
 """
 
 from __future__ import annotations
 
+import hashlib
+import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterator, Mapping
 
-from generator import graph, markdown, render, schema
+import jinja2
+
+from generator import __version__, graph, markdown, parallel, render, schema
+from generator.cache import Cache
 from generator.config import SiteConfig, load_config
 from generator.diagnostics import Diagnostics
-from generator.load import Asset, load_content
+from generator.load import Asset, load_content, read_body
 from generator.model import Document, Entity, Ref, Site
 from generator.text import name_key
-from generator.urls import Urls
-from generator.write import OutputError, WriteResult, check_output_dir, write_site
+from generator.urls import Urls, output_file
+from generator.write import OutputError, OutputTree, WriteResult, check_output_dir, file_digest, write_file
+
+CACHE_FILE = "cache.sqlite"
 
 
 @dataclass
@@ -29,8 +40,11 @@ class BuildResult:
     config: SiteConfig
     diagnostics: Diagnostics
     site: Site | None = None
-    pages: dict[str, bytes] = field(default_factory=dict)
+    pages: Mapping[str, bytes] = field(default_factory=dict)  # site path -> bytes (read lazily when written)
     written: WriteResult | None = None
+    rendered_pages: int = 0  # pages rendered this time (the rest came from the previous build)
+    changed_paths: tuple[str, ...] = ()  # output files that differ from the previous build
+    copied: tuple[str, ...] = ()  # output files copied rather than rendered (write=False only; for the audit)
     timings: dict[str, float] = field(default_factory=dict)
 
     @property
@@ -44,20 +58,33 @@ def build(
     base_url: str | None = None,
     drafts: bool = False,
     write: bool = True,
+    use_cache: bool = True,
+    in_place: bool = False,
 ) -> BuildResult:
-    """Build the site in `site_dir`; write it to `output` unless `write` is False."""
+    """Build the site in `site_dir` into `output` (or only check it when `write` is False).
+
+    `in_place` updates the output folder file by file instead of swapping a
+    fresh one in: the preview server's choice, where requests wait for a build.
+    """
     diags = Diagnostics()
     clock = _Clock()
     config = load_config(site_dir, diags, base_url=base_url, output=str(output) if output else None)
     result = BuildResult(config, diags, timings=clock.laps)
-    out_dir = config.output_dir
     if write:
         try:
-            check_output_dir(out_dir, config.root)
+            check_output_dir(config.output_dir, config.root)
         except OutputError as exc:
-            diags.error(str(out_dir), 0, str(exc))
+            diags.error(str(config.output_dir), 0, str(exc))
             return result
-    loaded = load_content(config.root, diags)
+    with _open_cache(config, use_cache) as cache:
+        _run(config, cache, drafts, write, in_place, result, clock)
+    return result
+
+
+def _run(config: SiteConfig, cache: Cache, drafts: bool, write: bool, in_place: bool,
+         result: BuildResult, clock: "_Clock") -> None:
+    diags = result.diagnostics
+    loaded = load_content(config.root, diags, cache)
     clock.lap("load")
 
     docs: list[Document] = []
@@ -70,38 +97,254 @@ def build(
         elif isinstance(item, Entity):
             profiles.append(item)
         else:
-            failed_names.update(name_key(str(src.meta.get(k, ""))) for k in ("title", "slug", "aliases"))
+            failed_names.update(name_key(str(src.meta.get(k, ""))) for k in ("title", "slug"))
             failed_names.add(name_key(src.stem))
+    bodies_in_memory = {src.rel: src.body for src in loaded.docs if src.body is not None}
     cat = graph.catalog(docs, profiles, drafts, config.max_tlp, diags)
     clock.lap("model")
 
-    sources: dict[Ref, Document | Entity] = {r: cat.documents[r] for r in cat.documents if r in cat.published_docs}
-    sources.update((r, e) for r, e in cat.entities.items() if e.has_profile)
-    rendered = {ref: markdown.render(item.body, config.allow_html) for ref, item in sources.items()}
+    keys, links = _render_markdown(config, cat, cache, bodies_in_memory)
+    del bodies_in_memory
     clock.lap("markdown")
 
-    linked = graph.link(cat, rendered, diags, frozenset(failed_names))
+    linked = graph.link(cat, links, diags, frozenset(failed_names))
     result.site = linked.site
     clock.lap("link")
     if diags.errors:
-        return result
+        return
 
     urls = Urls(config.base_url)
-    bodies = render.resolve_bodies(rendered, linked.targets, linked.site, urls)
     env = render.environment(config, urls)
-    pages = render.render_pages(env, render.plan(linked.site, bodies, config), diags)
-    pages[".nojekyll"] = b""
-    result.pages = pages
-    clock.lap("render")
-    if diags.errors or not write:
-        return result
-
+    salt = _salt(config, env)
+    if salt is None:
+        _report_template_errors(env, diags)
+        return
+    bodies = render.make_bodies(keys, links, linked.targets, linked.site, urls, cache.html)
+    pages = render.plan(linked.site, bodies, config)
+    pages.append(render.Page(".nojekyll", "", {}))
+    clock.lap("plan")
+    if not write:
+        result.pages = _render_in_memory(env, pages, cache, diags)
+        result.copied = tuple(output_file(dest) for _, dest in _copies(config, loaded.assets))
+        result.rendered_pages = len(pages)
+        clock.lap("render")
+        return
     try:
-        result.written = write_site(out_dir, pages, _copies(config, loaded.assets))
+        _write(config, env, salt, pages, _copies(config, loaded.assets), cache, in_place, result)
     except OutputError as exc:
-        diags.error(str(out_dir), 0, str(exc))
-    clock.lap("write")
-    return result
+        diags.error(str(config.output_dir), 0, str(exc))
+    clock.lap("render+write")
+
+
+# ---------------------------------------------------------------------------- markdown
+
+
+def _render_markdown(
+    config: SiteConfig, cat: graph.Catalog, cache: Cache, bodies_in_memory: dict[str, str]
+) -> tuple[dict[Ref, str], dict[Ref, tuple[markdown.WikiLink, ...]]]:
+    """Cache key and [[links]] of every published body; renders only what the cache lacks."""
+    items: dict[Ref, Document | Entity] = {r: cat.documents[r] for r in cat.documents if r in cat.published_docs}
+    items.update((r, e) for r, e in cat.entities.items() if e.has_profile)
+    flavour = f"{__version__}:{config.allow_html}"
+    keys = {ref: f"{item.digest}:{flavour}" for ref, item in items.items()}
+    known = cache.rendered_links(set(keys.values()))
+    missing = sorted({key: item.path for ref, item in items.items() if (key := keys[ref]) not in known}.items())
+    root, allow_html = config.root, config.allow_html
+
+    def render_one(job: tuple[str, str]) -> tuple[str, markdown.Rendered]:
+        key, rel = job
+        body = bodies_in_memory.get(rel)
+        if body is None:
+            body = read_body(root, rel)
+        return key, markdown.render(body, allow_html)
+
+    batch: list[tuple[str, markdown.Rendered]] = []
+    for key, rendered in parallel.ordered_map(render_one, missing, chunksize=32):
+        known[key] = (rendered.toc, rendered.links)
+        batch.append((key, rendered))
+        if len(batch) >= 500:
+            cache.put_rendered(batch)
+            batch = []
+    cache.put_rendered(batch)
+    cache.prune_rendered(keys.values())
+    return keys, {ref: known[key][1] for ref, key in keys.items()}
+
+
+# ------------------------------------------------------------------------------- pages
+
+
+def _salt(config: SiteConfig, env: jinja2.Environment) -> str | None:
+    """What every page depends on besides its context: generator, config, templates."""
+    parts = [__version__, repr(sorted((k, repr(v)) for k, v in vars(config).items()))]
+    try:
+        for name in sorted(env.list_templates()):
+            source, filename, _ = env.loader.get_source(env, name)  # type: ignore[union-attr]
+            parts.append(f"{name}:{filename}:{hashlib.blake2b(source.encode(), digest_size=16).hexdigest()}")
+    except jinja2.TemplateError:
+        return None
+    return hashlib.blake2b("\n".join(parts).encode(), digest_size=16).hexdigest()
+
+
+def _report_template_errors(env: jinja2.Environment, diags: Diagnostics) -> None:
+    render.render_pages(env, [], diags)
+
+
+def _render_page(env: jinja2.Environment, page: render.Page) -> bytes | tuple[str, int, str]:
+    """Bytes, or (template, line, message) for a template error."""
+    if not page.template:
+        return b""
+    one = Diagnostics()
+    out = render.render_pages(env, [page], one)
+    if one.errors:
+        d = one.errors[0]
+        return (d.path, d.line, d.message)
+    return out[page.path]
+
+
+def _render_in_memory(env: jinja2.Environment, pages: list[render.Page], cache: Cache, diags: Diagnostics) -> dict[str, bytes]:
+    out: dict[str, bytes] = {}
+    for page, data in zip(pages, parallel.ordered_map(lambda p: _render_page(env, p), pages, initializer=cache.reopen)):
+        if isinstance(data, tuple):
+            diags.error(*data)
+        else:
+            out[page.path] = data
+    return out
+
+
+def _write(config: SiteConfig, env: jinja2.Environment, salt: str, pages: list[render.Page],
+           copies: list[tuple[Path, str]], cache: Cache, in_place: bool, result: BuildResult) -> None:
+    diags = result.diagnostics
+    tree = OutputTree(config.output_dir)
+    before = cache.pages()
+    prints = {page.path: render.fingerprint(page, salt) for page in pages}
+    planned: dict[str, str] = {}
+    dirty: list[render.Page] = []
+    for page in pages:
+        rel = output_file(page.path)
+        if rel in planned:
+            raise OutputError(f"two pages would write the same file {rel}")
+        known = before.get(page.path)
+        if known and known[0] == prints[page.path] and tree.old.get(rel) == known[1]:
+            planned[rel] = known[1]
+        else:
+            planned[rel] = ""
+            dirty.append(page)
+    copy_hashes = {output_file(dest): file_digest(src) for src, dest in copies}
+    for rel, h in copy_hashes.items():
+        if rel in planned:
+            raise OutputError(f"two pages would write the same file {rel} (content/{rel} and a generated page)")
+        planned[rel] = h
+    if not dirty and tree.unchanged(planned):
+        result.written = _unchanged(tree)
+        result.pages = _LazyPages(config.output_dir, [p.path for p in pages])
+        return
+
+    fresh = tree.start() if not in_place else config.output_dir
+    try:
+        rendered = _render_to(fresh, env, dirty, cache)
+        new_prints: dict[str, tuple[str, str]] = {}
+        for page, outcome in zip(dirty, rendered):
+            if isinstance(outcome, tuple):
+                diags.error(*outcome)
+                continue
+            tree.claim(output_file(page.path))
+            tree.record(output_file(page.path), outcome)
+            new_prints[page.path] = (prints[page.path], outcome)
+        if diags.errors:
+            tree.abort()
+            return
+        if in_place:
+            result.written = _update_in_place(tree, planned, copies, copy_hashes, new_prints, pages, before)
+        else:
+            for page in pages:
+                rel = output_file(page.path)
+                if page.path in new_prints:
+                    continue
+                if not tree.reuse(rel, planned[rel]):
+                    # the previous file vanished: render it after all
+                    data = _render_page(env, page)
+                    if isinstance(data, tuple):
+                        diags.error(*data)
+                        tree.abort()
+                        return
+                    tree.files.pop(rel, None)
+                    tree.write(rel, data)
+                    new_prints[page.path] = (prints[page.path], tree.files[rel])
+            for src, dest in copies:
+                tree.copy(src, output_file(dest), copy_hashes[output_file(dest)])
+            result.written = tree.commit()
+    except BaseException:
+        tree.abort()
+        raise
+    cache.replace_pages({p.path: new_prints.get(p.path) or before[p.path] for p in pages})
+    result.rendered_pages = len(dirty)
+    result.changed_paths = tuple(sorted(rel for rel, h in tree.files.items() if tree.old.get(rel) != h))
+    result.pages = _LazyPages(config.output_dir, [p.path for p in pages])
+
+
+def _render_to(root: Path, env: jinja2.Environment, pages: list[render.Page],
+               cache: Cache) -> list[str | tuple[str, int, str]]:
+    """Render pages straight into files below `root` (in the workers): digests, or errors.
+
+    Each file is written beside its target and renamed over it, so a reader of
+    a live folder never sees half a file.
+    """
+
+    def job(page: render.Page) -> str | tuple[str, int, str]:
+        data = _render_page(env, page)
+        return data if isinstance(data, tuple) else write_file(root, output_file(page.path), data)
+
+    return list(parallel.ordered_map(job, pages, initializer=cache.reopen, chunksize=8))
+
+
+def _update_in_place(tree: OutputTree, planned: dict[str, str], copies: list[tuple[Path, str]],
+                     copy_hashes: dict[str, str], new_prints: dict[str, tuple[str, str]],
+                     pages: list[render.Page], before: Mapping[str, tuple[str, str]]) -> WriteResult:
+    import json
+
+    output = tree.output
+    for src, dest in copies:
+        rel = output_file(dest)
+        if tree.old.get(rel) != copy_hashes[rel]:
+            write_file(output, rel, src.read_bytes())
+    files = {rel: h for rel, h in planned.items()}
+    for path, (_, h) in new_prints.items():
+        files[output_file(path)] = h
+    removed = [rel for rel in tree.old if rel not in files]
+    for rel in removed:
+        (output / rel).unlink(missing_ok=True)
+    (output / ".briefing").write_text(
+        json.dumps({"generator": f"briefing {__version__}", "files": dict(sorted(files.items()))}, indent=0, sort_keys=True) + "\n",
+        encoding="utf-8")
+    changed = sum(1 for rel, h in files.items() if tree.old.get(rel) != h)
+    tree.files = files
+    return WriteResult(len(files), changed, len(removed), swapped=False)
+
+
+def _unchanged(tree: OutputTree) -> WriteResult:
+    return WriteResult(len(tree.old), 0, 0, swapped=False)
+
+
+class _LazyPages(Mapping[str, bytes]):
+    """Pages of a written build, read from the output folder on demand (memory stays flat)."""
+
+    def __init__(self, output: Path, paths: list[str]):
+        self._output, self._paths = output, paths
+
+    def __getitem__(self, path: str) -> bytes:
+        if path not in self._paths_set:
+            raise KeyError(path)
+        return (self._output / output_file(path)).read_bytes()
+
+    @property
+    def _paths_set(self) -> set[str]:
+        return set(self._paths)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._paths)
+
+    def __len__(self) -> int:
+        return len(self._paths)
 
 
 def _copies(config: SiteConfig, assets: tuple[Asset, ...]) -> list[tuple[Path, str]]:
@@ -114,6 +357,27 @@ def _copies(config: SiteConfig, assets: tuple[Asset, ...]) -> list[tuple[Path, s
     copies = [(path, dest) for dest, path in sorted(static.items())]
     copies += [(a.source, a.dest) for a in assets]
     return copies
+
+
+class _open_cache:
+    """The site's cache file, or a throwaway one (forked workers need a file to reopen)."""
+
+    def __init__(self, config: SiteConfig, use_cache: bool):
+        self._tmp: tempfile.TemporaryDirectory[str] | None = None
+        if use_cache:
+            path = config.cache_dir / CACHE_FILE
+        else:
+            self._tmp = tempfile.TemporaryDirectory(prefix="briefing-cache-")
+            path = Path(self._tmp.name) / CACHE_FILE
+        self.cache = Cache(path)
+
+    def __enter__(self) -> Cache:
+        return self.cache
+
+    def __exit__(self, *exc: object) -> None:
+        self.cache.close()
+        if self._tmp is not None:
+            self._tmp.cleanup()
 
 
 class _Clock:

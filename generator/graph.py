@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from typing import Iterable, Mapping
 
 from generator.diagnostics import Diagnostics
-from generator.markdown import HEADING_ID_PREFIX, Rendered, WikiLink
+from generator.markdown import HEADING_ID_PREFIX, WikiLink
 from generator.model import TLP_ORDER, Document, Entity, Ref, Site
 from generator.text import name_key, slugify
 
@@ -165,7 +165,10 @@ class Linked:
 
 
 def link(
-    cat: Catalog, rendered: Mapping[Ref, Rendered], diags: Diagnostics, failed_names: frozenset[str] = frozenset()
+    cat: Catalog,
+    links: Mapping[Ref, tuple[WikiLink, ...]],
+    diags: Diagnostics,
+    failed_names: frozenset[str] = frozenset(),
 ) -> Linked:
     """Resolve [[links]] of every rendered page and derive the published Site.
 
@@ -174,9 +177,9 @@ def link(
     """
     mentions: dict[Ref, list[Ref]] = defaultdict(list)
     targets: dict[Ref, tuple[tuple[Ref, str] | None, ...]] = {}
-    for source, body in rendered.items():
+    for source, body_links in links.items():
         resolved = []
-        for wl in body.links:
+        for wl in body_links:
             target = _resolve_link(cat, source, wl, diags, failed_names)
             resolved.append(target)
             if target and target[0] != source and source not in mentions[target[0]]:

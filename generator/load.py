@@ -6,12 +6,15 @@ Files that are not Markdown are collected as assets, copied verbatim.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import os
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from generator.cache import Cache, stamp_of
 from generator.diagnostics import Diagnostics
 from generator.yamltext import YamlProblem, load_mapping
 
@@ -26,7 +29,7 @@ class SourceDoc:
     stem: str  # file name without .md
     meta: dict[str, Any]
     key_lines: dict[str, int]
-    body: str
+    body: str | None  # None when the front-matter came from the cache (see read_body)
     body_line: int  # line of the file on which the body starts
     digest: str  # sha256 of the file's bytes
 
@@ -48,8 +51,17 @@ class Loaded:
     failed: tuple[str, ...] = ()  # Markdown files that could not be read or split
 
 
-def load_content(root: Path, diags: Diagnostics) -> Loaded:
-    """Read every file below root/content, sorted by path for determinism."""
+# A file modified this recently may be modified again within the file system's
+# timestamp granularity without its stamp changing ("racy git"): never cache it.
+RACY_SECONDS = 2.0
+
+
+def load_content(root: Path, diags: Diagnostics, cache: Cache | None = None) -> Loaded:
+    """Read every file below root/content, sorted by path for determinism.
+
+    With a cache, a file whose size, mtime and inode are unchanged is not read:
+    its front-matter comes from the cache and its body is read only if needed.
+    """
     content = root / "content"
     if not content.is_dir():
         diags.error("content", 0, "no content/ folder in the site (is --site right?)")
@@ -57,6 +69,10 @@ def load_content(root: Path, diags: Diagnostics) -> Loaded:
     docs: list[SourceDoc] = []
     assets: list[Asset] = []
     failed: list[str] = []
+    known = cache.sources() if cache is not None else {}
+    fresh: list[tuple[str, str, SourceDoc]] = []
+    seen: list[str] = []
+    now = time.time()
     for path in _walk(content):
         rel_content = path.relative_to(content).as_posix()
         rel = f"content/{rel_content}"
@@ -68,6 +84,12 @@ def load_content(root: Path, diags: Diagnostics) -> Loaded:
             diags.warning(rel, 0, f"ignored: Markdown files belong in content/{{{','.join(SECTIONS)}}}/")
             continue
         try:
+            stat = path.stat()
+            stamp = stamp_of(stat)
+            if rel in known and known[rel][0] == stamp:
+                docs.append(Cache.load_source(known[rel][1]))
+                seen.append(rel)
+                continue
             data = path.read_bytes()
         except OSError as exc:
             diags.error(rel, 0, f"cannot read: {exc.strerror}")
@@ -76,9 +98,21 @@ def load_content(root: Path, diags: Diagnostics) -> Loaded:
         doc = parse_source(rel, section, path.stem, data, diags)
         if doc is not None:
             docs.append(doc)
+            if now - stat.st_mtime > RACY_SECONDS:
+                fresh.append((rel, stamp, dataclasses.replace(doc, body=None)))
+                seen.append(rel)
         else:
             failed.append(rel)
+    if cache is not None:
+        cache.put_sources(fresh, keep=seen)
     return Loaded(tuple(docs), tuple(assets), tuple(failed))
+
+
+def read_body(root: Path, rel: str) -> str:
+    """The body of a document whose front-matter came from the cache."""
+    data = (root / rel).read_bytes()
+    fresh = parse_source(rel, "", "", data, Diagnostics())
+    return fresh.body if fresh is not None and fresh.body is not None else ""
 
 
 def _walk(top: Path) -> list[Path]:

@@ -13,7 +13,7 @@ import html
 import re
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Callable, Sequence
+from typing import Sequence
 
 from markdown_it import MarkdownIt
 from markdown_it.rules_inline import StateInline
@@ -138,16 +138,16 @@ def _unique(candidate: str, used: set[str]) -> str:
 LinkTarget = tuple[str, str] | None
 
 
-def resolve(rendered: Rendered, base_path: str, target_of: Callable[[int], LinkTarget]) -> str:
-    """Fill in the placeholders of a rendered body; `target_of(i)` answers for links[i]."""
-    out = rendered.html.replace(BASE_MARK, base_path)
-    if not rendered.links:
+def resolve(body_html: str, links: Sequence[WikiLink], base_path: str, targets: Sequence[LinkTarget]) -> str:
+    """Fill in the placeholders of a rendered body; `targets[i]` answers for links[i]."""
+    out = body_html.replace(BASE_MARK, base_path)
+    if not links:
         return out
 
     def fill(match: re.Match[str]) -> str:
         index = int(match.group(1))
-        label = html.escape(rendered.links[index].label)
-        target = target_of(index)
+        label = html.escape(links[index].label)
+        target = targets[index] if index < len(targets) else None
         if target is None:
             return f'<span class="wikilink wikilink-missing">{label}</span>'
         href, title = target

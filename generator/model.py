@@ -34,7 +34,6 @@ class Document:
     title: str
     date: dt.date
     path: str  # source file, relative to the site folder
-    body: str
     body_line: int
     digest: str
     summary: str = ""
@@ -62,7 +61,6 @@ class Entity:
     slug: str
     title: str
     path: str = ""  # the profile file; "" for a tag with no profile
-    body: str = ""
     body_line: int = 0
     digest: str = ""
     aliases: tuple[str, ...] = ()

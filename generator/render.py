@@ -9,20 +9,20 @@ shipped in `generator/theme/templates/`.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import itertools
 import sys
 import traceback
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterable, Mapping
+from typing import Any, Callable, Iterable, Mapping
 
 import jinja2
-from markupsafe import Markup
 
 from generator import __version__
 from generator.config import SiteConfig
 from generator.diagnostics import Diagnostics
-from generator.markdown import Rendered, resolve
+from generator.markdown import LinkTarget, WikiLink, resolve
 from generator.model import Document, Entity, Ref, Site
 from generator.urls import Urls, feed_path, page_path, section_path
 
@@ -48,7 +48,7 @@ class Page:
     context: Mapping[str, Any]
 
 
-def plan(site: Site, bodies: Mapping[Ref, str], config: SiteConfig) -> list[Page]:
+def plan(site: Site, bodies: Mapping[Ref, Body], config: SiteConfig) -> list[Page]:
     """Every page of the site, in a deterministic order."""
     docs = list(site.documents.values())
     pages = [
@@ -102,12 +102,12 @@ def _lastmod(page: Page) -> str:
     return ""
 
 
-def _document_context(site: Site, bodies: Mapping[Ref, str], doc: Document) -> dict[str, Any]:
+def _document_context(site: Site, bodies: Mapping[Ref, Body], doc: Document) -> dict[str, Any]:
     tags = [site.entities[t] for t in site.tags.get(doc.ref, ())]
     return {
         "title": doc.title,
         "doc": doc,
-        "body": Markup(bodies.get(doc.ref, "")),
+        "body": bodies.get(doc.ref),
         "actors": [e for e in tags if e.kind == "actor"],
         "places": [e for e in tags if e.kind == "place"],
         "backlinks": [_item(site, r) for r in site.mentions.get(doc.ref, ())],
@@ -115,13 +115,13 @@ def _document_context(site: Site, bodies: Mapping[Ref, str], doc: Document) -> d
     }
 
 
-def _entity_context(site: Site, bodies: Mapping[Ref, str], entity: Entity) -> dict[str, Any]:
+def _entity_context(site: Site, bodies: Mapping[Ref, Body], entity: Entity) -> dict[str, Any]:
     ref = entity.ref
     parent = site.parent.get(ref)
     return {
         "title": entity.title,
         "entity": entity,
-        "body": Markup(bodies.get(ref, "")),
+        "body": bodies.get(ref),
         "docs": [site.documents[r] for r in site.tagged.get(ref, ())],
         "mentions": [_item(site, r) for r in site.mentions.get(ref, ())],
         "co_actors": [(site.entities[r], n) for r, n in site.co_actors.get(ref, ())],
@@ -215,26 +215,90 @@ def _template_rel(filename: str | None, name: str) -> str:
         return f"layouts/{path.name}" if path.parent.name == "layouts" else str(path)
 
 
-def resolve_bodies(
-    rendered: Mapping[Ref, Rendered],
+class Body:
+    """A rendered Markdown body, filled in only when a template shows it.
+
+    Holding the cache key instead of the HTML keeps memory flat at 10,000
+    documents, and gives pages a cheap fingerprint: (key, link targets).
+    """
+
+    __slots__ = ("key", "links", "targets", "base_path", "source")
+
+    def __init__(self, key: str, links: tuple[WikiLink, ...], targets: tuple[LinkTarget, ...], base_path: str,
+                 source: Callable[[str], str]):
+        self.key, self.links, self.targets, self.base_path, self.source = key, links, targets, base_path, source
+
+    def html(self) -> str:
+        return resolve(self.source(self.key), self.links, self.base_path, self.targets)
+
+    def __html__(self) -> str:
+        return self.html()
+
+    def __bool__(self) -> bool:
+        return bool(self.source(self.key).strip())
+
+    def token(self) -> tuple:
+        return (self.key, self.targets)
+
+
+def make_bodies(
+    keys: Mapping[Ref, str],
+    links: Mapping[Ref, tuple[WikiLink, ...]],
     targets: Mapping[Ref, tuple[tuple[Ref, str] | None, ...]],
     site: Site,
     urls: Urls,
-) -> dict[Ref, str]:
-    """Final HTML of every published body, with [[links]] filled in."""
-    bodies: dict[Ref, str] = {}
-    for ref, body in rendered.items():
+    source: Callable[[str], str],
+) -> dict[Ref, Body]:
+    """A Body for every published document and profile, with [[link]] targets resolved to URLs."""
+    bodies: dict[Ref, Body] = {}
+    for ref, key in keys.items():
         if ref not in site.documents and ref not in site.entities:
             continue
-        resolved = targets.get(ref, ())
-
-        def target_of(index: int, _resolved=resolved) -> tuple[str, str] | None:  # type: ignore[no-untyped-def]
-            found = _resolved[index] if index < len(_resolved) else None
+        resolved: list[LinkTarget] = []
+        for found in targets.get(ref, ()):
             if found is None:
-                return None
+                resolved.append(None)
+                continue
             target, anchor = found
             item = site.documents.get(target) or site.entities[target]
-            return urls.of(target) + (f"#{anchor}" if anchor else ""), item.title
-
-        bodies[ref] = resolve(body, urls.base_path, target_of)
+            resolved.append((urls.of(target) + (f"#{anchor}" if anchor else ""), item.title))
+        bodies[ref] = Body(key, links.get(ref, ()), tuple(resolved), urls.base_path, source)
     return bodies
+
+
+# --------------------------------------------------------------------------- fingerprints
+
+
+def fingerprint(page: Page, salt: str) -> str:
+    """A digest of everything the page shows, without rendering it.
+
+    Documents stand for themselves by their file digest (which covers every
+    front-matter field), entities by their profile digest or their name, bodies
+    by (cache key, link targets). Two pages with equal fingerprints render to the
+    same bytes with the same templates, configuration and generator (`salt`).
+    """
+    parts: list[str] = [salt, page.path, page.template]
+    _tokens(page.context, parts.append)
+    return hashlib.blake2b("\x1f".join(parts).encode("utf-8", "surrogatepass"), digest_size=16).hexdigest()
+
+
+def _tokens(value: Any, emit: Callable[[str], None]) -> None:
+    if isinstance(value, Document):
+        emit("D" + value.digest)
+    elif isinstance(value, Entity):
+        emit(f"E{value.kind}/{value.slug}/{value.digest or value.title}")
+    elif isinstance(value, Body):
+        emit("B" + repr(value.token()))
+    elif isinstance(value, (str, int, float, bool, dt.date)) or value is None:
+        emit(repr(value))
+    elif isinstance(value, Mapping):
+        for key in sorted(value, key=repr):
+            emit(repr(key))
+            _tokens(value[key], emit)
+    elif isinstance(value, (list, tuple)):
+        emit("[")
+        for item in value:
+            _tokens(item, emit)
+        emit("]")
+    else:
+        raise TypeError(f"cannot fingerprint {type(value).__name__} in a page context")

@@ -1,0 +1,149 @@
+"""What a build can reuse from the previous one, kept in `<site>/.briefing-cache/`.
+
+One SQLite file (stdlib, safe against concurrent readers, crash-safe) holds
+- sources:  front-matter of each Markdown file by (path, size, mtime), so an
+            unchanged file is neither read nor parsed again;
+- rendered: Markdown rendered to HTML by content key (see markdown.render);
+- pages:    the fingerprint of every page's inputs and the digest of its bytes,
+            so a page whose inputs did not change is not rendered again.
+Every key includes the generator version, so an upgrade never serves stale HTML.
+The cache is only an accelerator: deleting the folder is always safe.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import pickle
+import sqlite3
+from pathlib import Path
+from typing import Any, Iterable, Iterator, Mapping
+
+from generator import __version__
+from generator.markdown import Heading, Rendered, WikiLink
+
+SCHEMA = f"briefing-cache-3/{__version__}"
+_CHUNK = 500
+
+
+class Cache:
+    """A cache file, or an in-memory one when `path` is None (tests, `check`)."""
+
+    def __init__(self, path: Path | None):
+        self.path = path
+        if path is not None:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            ignore = path.parent / ".gitignore"
+            if not ignore.exists():  # like .pytest_cache: never shows up in `git status`
+                ignore.write_text("# created by briefing: build caches, safe to delete\n*\n", encoding="utf-8")
+        self._db = self._open()
+
+    def _open(self) -> sqlite3.Connection:
+        target = str(self.path) if self.path is not None else ":memory:"
+        db = sqlite3.connect(target, timeout=30, isolation_level=None, check_same_thread=False)
+        db.execute("PRAGMA journal_mode=WAL" if self.path is not None else "PRAGMA journal_mode=MEMORY")
+        db.execute("PRAGMA synchronous=NORMAL")
+        db.execute("CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT)")
+        row = db.execute("SELECT value FROM meta WHERE key='schema'").fetchone()
+        if row is None or row[0] != SCHEMA:
+            for table in ("sources", "rendered", "pages"):
+                db.execute(f"DROP TABLE IF EXISTS {table}")
+            db.execute("INSERT OR REPLACE INTO meta VALUES ('schema', ?)", (SCHEMA,))
+        db.execute("CREATE TABLE IF NOT EXISTS sources (rel TEXT PRIMARY KEY, stamp TEXT, data BLOB)")
+        db.execute("CREATE TABLE IF NOT EXISTS rendered (key TEXT PRIMARY KEY, html TEXT, toc TEXT, links TEXT)")
+        db.execute("CREATE TABLE IF NOT EXISTS pages (path TEXT PRIMARY KEY, fingerprint TEXT, digest TEXT)")
+        return db
+
+    def reopen(self) -> None:
+        """A fresh connection, for a forked worker process (connections must not cross a fork)."""
+        self._db = self._open()
+
+    def close(self) -> None:
+        self._db.close()
+
+    # ------------------------------------------------------------------ sources
+    def sources(self) -> dict[str, tuple[str, Any]]:
+        rows = self._db.execute("SELECT rel, stamp, data FROM sources").fetchall()
+        return {rel: (stamp, data) for rel, stamp, data in rows}
+
+    def put_sources(self, items: Iterable[tuple[str, str, Any]], keep: Iterable[str]) -> None:
+        """Store (rel, stamp, value) rows and forget every path not in `keep`."""
+        with self._transaction():
+            self._db.executemany(
+                "INSERT OR REPLACE INTO sources VALUES (?, ?, ?)",
+                ((rel, stamp, pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)) for rel, stamp, value in items),
+            )
+            keep_set = set(keep)
+            stale = [r for (r,) in self._db.execute("SELECT rel FROM sources") if r not in keep_set]
+            self._db.executemany("DELETE FROM sources WHERE rel = ?", ((r,) for r in stale))
+
+    @staticmethod
+    def load_source(data: bytes) -> Any:
+        return pickle.loads(data)  # noqa: S301 - our own cache file in the user's site folder
+
+    # ----------------------------------------------------------------- rendered
+    def rendered_links(self, keys: Iterable[str]) -> dict[str, tuple[tuple[Heading, ...], tuple[WikiLink, ...]]]:
+        found = {}
+        for chunk in _chunks(list(keys)):
+            marks = ",".join("?" * len(chunk))
+            for key, toc, links in self._db.execute(f"SELECT key, toc, links FROM rendered WHERE key IN ({marks})", chunk):
+                found[key] = (tuple(Heading(*h) for h in json.loads(toc)), tuple(WikiLink(*w) for w in json.loads(links)))
+        return found
+
+    def html(self, key: str) -> str:
+        row = self._db.execute("SELECT html FROM rendered WHERE key = ?", (key,)).fetchone()
+        if row is None:
+            raise KeyError(f"rendered body {key} is not in the cache")
+        return row[0]
+
+    def put_rendered(self, items: Iterable[tuple[str, Rendered]]) -> None:
+        with self._transaction():
+            self._db.executemany(
+                "INSERT OR REPLACE INTO rendered VALUES (?, ?, ?, ?)",
+                ((key, r.html, json.dumps([list(h.__dict__.values()) for h in r.toc]),
+                  json.dumps([list(w.__dict__.values()) for w in r.links])) for key, r in items),
+            )
+
+    def prune_rendered(self, keep: Iterable[str]) -> None:
+        keep_set = set(keep)
+        stale = [k for (k,) in self._db.execute("SELECT key FROM rendered") if k not in keep_set]
+        if stale:
+            with self._transaction():
+                self._db.executemany("DELETE FROM rendered WHERE key = ?", ((k,) for k in stale))
+
+    # -------------------------------------------------------------------- pages
+    def pages(self) -> dict[str, tuple[str, str]]:
+        return {p: (f, d) for p, f, d in self._db.execute("SELECT path, fingerprint, digest FROM pages")}
+
+    def replace_pages(self, pages: Mapping[str, tuple[str, str]]) -> None:
+        with self._transaction():
+            self._db.execute("DELETE FROM pages")
+            self._db.executemany("INSERT INTO pages VALUES (?, ?, ?)", ((p, f, d) for p, (f, d) in pages.items()))
+
+    def forget_pages(self) -> None:
+        self._db.execute("DELETE FROM pages")
+
+    # ------------------------------------------------------------------ helpers
+    def _transaction(self) -> "_Tx":
+        return _Tx(self._db)
+
+
+class _Tx:
+    def __init__(self, db: sqlite3.Connection):
+        self.db = db
+
+    def __enter__(self) -> None:
+        self.db.execute("BEGIN")
+
+    def __exit__(self, kind, value, tb) -> None:  # type: ignore[no-untyped-def]
+        self.db.execute("COMMIT" if kind is None else "ROLLBACK")
+
+
+def _chunks(items: list[str]) -> Iterator[list[str]]:
+    for i in range(0, len(items), _CHUNK):
+        yield items[i : i + _CHUNK]
+
+
+def stamp_of(stat: os.stat_result) -> str:
+    """What must stay equal for a file to count as unchanged without reading it."""
+    return f"{stat.st_size}:{stat.st_mtime_ns}:{stat.st_ino}"
