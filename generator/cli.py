@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from pathlib import Path
 from typing import Sequence
@@ -37,6 +38,8 @@ def _parser() -> argparse.ArgumentParser:
     p = sub.add_parser("build", help="build the site into the output folder")
     _site_options(p)
     p.add_argument("--output", "-o", type=Path, help="output folder (default: site.yml `output` or _site)")
+    p.add_argument("--strict", action="store_true",
+                   help="run the checks of `briefing check` first; any error or warning fails the build, nothing is written")
     p.set_defaults(run=cmd_build)
 
     p = sub.add_parser("check", help="report every problem without writing anything")
@@ -53,6 +56,16 @@ def _parser() -> argparse.ArgumentParser:
     p = sub.add_parser("init", help="create a new briefing site in a folder")
     p.add_argument("folder", type=Path)
     p.set_defaults(run=cmd_init)
+
+    p = sub.add_parser("deploy", help="build for production and push it to the gh-pages branch")
+    p.add_argument("--site", type=Path, default=Path("."), help="site folder (default: current folder)")
+    p.add_argument("--remote", help="git remote to push to (default: site.yml `deploy.remote` or origin)")
+    p.add_argument("--branch", help="branch to commit to (default: site.yml `deploy.branch` or gh-pages)")
+    p.add_argument("--message", "-m", help="text added to the deploy commit message")
+    p.add_argument("--cname", help="custom domain: writes CNAME and builds for https://DOMAIN/")
+    p.add_argument("--no-push", dest="push", action="store_false", help="commit to the local branch only")
+    p.add_argument("--force", action="store_true", help="deploy even if the branch has commits not made by a deploy")
+    p.set_defaults(run=cmd_deploy)
     return parser
 
 
@@ -84,11 +97,40 @@ def _audit(result: BuildResult) -> str:
             f"held back: {held_text}")
 
 
+def _checked(result: BuildResult) -> BuildResult:
+    """Add the output audit (broken links, anchors, files; content warnings) to a build's diagnostics."""
+    from generator.audit import audit, today_from
+
+    if result.ok and result.site is not None:
+        today = today_from(os.environ)
+        result.diagnostics.extend(audit(result.site, result.pages, result.copied, result.config, today))
+    return result
+
+
+def _today_is_valid() -> bool:
+    from generator.audit import today_from
+
+    try:
+        today_from(os.environ)
+    except (ValueError, OverflowError, OSError):
+        print("briefing: error: SOURCE_DATE_EPOCH must be a whole number of seconds since 1970", file=sys.stderr)
+        return False
+    return True
+
+
 def cmd_build(args: argparse.Namespace) -> int:
     site = _site_dir(args)
-    if site is None:
+    if site is None or (args.strict and not _today_is_valid()):
         return 2
     output = args.output.resolve() if args.output else None
+    if args.strict:
+        trial = _checked(build(site, output=output, base_url=args.base_url, drafts=args.drafts, write=False))
+        if len(trial.diagnostics):
+            _report(list(trial.diagnostics))
+            errors, warnings = len(trial.diagnostics.errors), len(trial.diagnostics.warnings)
+            print(f"build failed (--strict): {errors} errors, {warnings} warnings; "
+                  f"the previous site in {trial.config.output_dir} is untouched", file=sys.stderr)
+            return 1
     result = build(site, output=output, base_url=args.base_url, drafts=args.drafts)
     _report(list(result.diagnostics))
     if not result.ok:
@@ -107,9 +149,9 @@ def cmd_build(args: argparse.Namespace) -> int:
 
 def cmd_check(args: argparse.Namespace) -> int:
     site = _site_dir(args)
-    if site is None:
+    if site is None or not _today_is_valid():
         return 2
-    result = build(site, base_url=args.base_url, drafts=args.drafts, write=False)
+    result = _checked(build(site, base_url=args.base_url, drafts=args.drafts, write=False))
     items = list(result.diagnostics)
     if args.format == "json":
         print(json.dumps([d.as_dict() for d in items], indent=2))
@@ -141,4 +183,34 @@ def cmd_init(args: argparse.Namespace) -> int:
         print(f"briefing: error: {exc}", file=sys.stderr)
         return 1
     print(f"created a briefing site in {args.folder} ({len(written)} files); next: cd {args.folder} && briefing build")
+    return 0
+
+
+def cmd_deploy(args: argparse.Namespace) -> int:
+    from generator.deploy import DeployError, deploy
+
+    site = _site_dir(args)
+    if site is None:
+        return 2
+    try:
+        result = deploy(site, remote=args.remote, branch=args.branch, message=args.message, cname=args.cname,
+                        push=args.push, force=args.force)
+    except DeployError as exc:
+        _report(exc.diagnostics)
+        print(f"briefing: error: {exc}", file=sys.stderr)
+        return 1
+    _report(list(result.build.diagnostics))
+    for warning in result.warnings:
+        print(f"briefing: warning: {warning}", file=sys.stderr)
+    where = f"{result.remote}/{result.branch}" if result.pushed else result.branch
+    if result.commit is None:
+        tip = (result.previous or "")[:7]
+        print(f"no change: {result.branch} ({tip}) already holds this build; no new commit"
+              + (f"; pushed it to {result.remote}" if result.pushed else ""))
+    elif result.pushed:
+        print(f"deployed {result.files} files to {where} as {result.commit[:7]}: {result.subject}")
+    else:
+        print(f"committed {result.files} files to {where} as {result.commit[:7]}: {result.subject} "
+              f"(not pushed; `git push {result.remote} {result.branch}` publishes it)")
+    print(_audit(result.build))
     return 0

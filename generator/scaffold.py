@@ -60,8 +60,8 @@ def init_site(folder: Path) -> list[Path]:
     written: list[Path] = []
     for source in sorted(p for p in SKELETON.rglob("*") if p.is_file()):
         rel = source.relative_to(SKELETON)
-        # dot-files are stored as dot-name so that packaging keeps them
-        target = folder / rel.parent / rel.name.replace("dot-", ".", 1) if rel.name.startswith("dot-") else folder / rel
+        # dot-files and dot-folders (dot-github/) are stored as dot-name so that packaging keeps them
+        target = folder.joinpath(*("." + part[4:] if part.startswith("dot-") else part for part in rel.parts))
         target.parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(source, target)
         written.append(target)
