@@ -18,6 +18,9 @@ check: $(STAMP)           ## report content problems without writing
 test: $(STAMP)            ## run every test
 	$(BIN)/python -m pytest
 
+bench: $(STAMP)           ## time cold/warm/no-op/serve builds at 1,000 and 10,000 documents (benchmarks/RESULTS.md)
+	$(BIN)/python -m benchmarks
+
 golden: $(STAMP)          ## regenerate the golden output after an intended change
 	$(BIN)/python -m pytest tests/test_golden.py --update-golden
 

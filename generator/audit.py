@@ -6,8 +6,8 @@ Two kinds of problems, both as Diagnostics:
   themselves, so they cover Markdown links, raw HTML, `[[links]]` and template
   links alike. Each is reported at the line of the source document that writes
   the link when there is one, else at the line of the output file.
-- content warnings: profiles that nothing uses, documents tagged with no actor
-  and no place, and dates later than today.
+- warnings: profiles that nothing uses, documents tagged with no actor and no
+  place, dates later than today, and a `base_url` too partial for feeds.
 
 The pages are scanned with a regular expression, not an HTML parser: they are
 our own escaped output (text never holds a raw `<` or `"`), and a full parse of
@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import datetime as dt
 import html
-import os
 import re
 import xml.etree.ElementTree as ET
 from collections import defaultdict
@@ -42,7 +41,7 @@ _MARKUP = re.compile(
     re.S | re.I,
 )
 _ATTRIBUTE = re.compile(r"""([^\s"'>/=]+)\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s"'=<>`]+))""")
-_URL_ATTRIBUTES = {"href", "src", "poster", "srcset"}
+_URL_ATTRIBUTES = {"href", "src", "poster", "srcset", "action", "formaction", "xlink:href"}
 _FILE_TAGS = {"img", "source", "video", "audio", "track", "script", "link", "iframe", "embed"}
 _XML_URL = re.compile(r"<loc>([^<]*)</loc>|<link\b[^>]*?\bhref=\"([^\"]*)\"")
 _WIKI_ANCHOR = re.compile(r"\[\[([^\[\]|#\n]*)#([^\[\]|\n]+)(?:\|[^\[\]\n]*)?\]\]")
@@ -67,7 +66,19 @@ def audit(site: Site, pages: Mapping[str, bytes], files: Collection[str], config
     copied files (theme and content assets).
     """
     problems = output_problems(site, pages, files, Urls(config.base_url), config.root, config.output_dir)
-    return sorted(set(problems + content_warnings(site, today)))
+    return sorted(set(problems + content_warnings(site, today) + config_warnings(config)))
+
+
+def config_warnings(config: SiteConfig) -> list[Diagnostic]:
+    """Feeds and sitemaps need absolute URLs, which a path-only `base_url` cannot give."""
+    if Urls(config.base_url).origin:
+        return []
+    path = config.root / "site.yml"
+    text = path.read_text("utf-8", errors="replace") if path.is_file() else ""
+    line = next((i for i, l in enumerate(text.splitlines(), 1) if l.startswith("base_url:")), 0)
+    return [Diagnostic("site.yml", line, "warning",
+                       f"`base_url` {config.base_url} is a path, not a full address: the Atom feeds and sitemap.xml "
+                       "need absolute URLs (https://user.github.io/repo/), or readers and search engines reject them")]
 
 
 # --------------------------------------------------------------------------- content warnings
@@ -315,18 +326,3 @@ def _writes(line: str, url: str, base_path: str) -> bool:
             if fragment in (anchor, HEADING_ID_PREFIX + slugify(anchor)):
                 return True
     return False
-
-
-def read_output(output_dir: Path) -> tuple[dict[str, bytes], list[str]]:
-    """Pages and other files of a written site (for auditing a folder on disk)."""
-    pages: dict[str, bytes] = {}
-    files: list[str] = []
-    for dirpath, _, filenames in os.walk(output_dir):
-        for name in filenames:
-            rel = (Path(dirpath) / name).relative_to(output_dir).as_posix()
-            if name.endswith((".html", ".xml")):
-                site_path = _site_path_of(rel)
-                pages[site_path] = (Path(dirpath) / name).read_bytes()
-            else:
-                files.append(rel)
-    return pages, files

@@ -22,7 +22,7 @@ from typing import Any, Iterator, Mapping
 
 import jinja2
 
-from generator import __version__, graph, markdown, parallel, render, schema
+from generator import __version__, code_version, graph, markdown, parallel, render, schema
 from generator.cache import Cache
 from generator.config import SiteConfig, load_config
 from generator.diagnostics import Diagnostics
@@ -30,7 +30,7 @@ from generator.load import Asset, load_content, read_body
 from generator.model import Document, Entity, Ref, Site
 from generator.text import name_key
 from generator.urls import Urls, output_file
-from generator.write import OutputError, OutputTree, WriteResult, check_output_dir, file_digest, write_file
+from generator.write import OutputError, OutputTree, WriteResult, check_output_dir, file_digest
 
 CACHE_FILE = "cache.sqlite"
 
@@ -46,10 +46,25 @@ class BuildResult:
     changed_paths: tuple[str, ...] = ()  # output files that differ from the previous build
     copied: tuple[str, ...] = ()  # output files copied rather than rendered (write=False only; for the audit)
     timings: dict[str, float] = field(default_factory=dict)
+    state: "BuildState | None" = None  # what a live (preview) build keeps for the next one
 
     @property
     def ok(self) -> bool:
         return not self.diagnostics.errors
+
+
+@dataclass
+class BuildState:
+    """The pipeline's intermediate values, kept by the preview server between builds."""
+
+    config: SiteConfig
+    env: jinja2.Environment
+    salt: str
+    site: Site
+    sources: dict[str, Document | Entity]  # rel -> published document or profile
+    bodies: dict[Ref, render.Body]
+    pages: list[render.Page]
+    prints: dict[str, str]  # site path -> fingerprint
 
 
 def build(
@@ -60,6 +75,7 @@ def build(
     write: bool = True,
     use_cache: bool = True,
     in_place: bool = False,
+    cache: Cache | None = None,
 ) -> BuildResult:
     """Build the site in `site_dir` into `output` (or only check it when `write` is False).
 
@@ -76,8 +92,11 @@ def build(
         except OutputError as exc:
             diags.error(str(config.output_dir), 0, str(exc))
             return result
-    with _open_cache(config, use_cache) as cache:
+    if cache is not None:  # the caller's (the preview server keeps one open)
         _run(config, cache, drafts, write, in_place, result, clock)
+        return result
+    with _open_cache(config, use_cache) as own:
+        _run(config, own, drafts, write, in_place, result, clock)
     return result
 
 
@@ -130,10 +149,15 @@ def _run(config: SiteConfig, cache: Cache, drafts: bool, write: bool, in_place: 
         clock.lap("render")
         return
     try:
-        _write(config, env, salt, pages, _copies(config, loaded.assets), cache, in_place, result)
+        prints = _write(config, env, salt, pages, _copies(config, loaded.assets), cache, in_place, result)
     except OutputError as exc:
         diags.error(str(config.output_dir), 0, str(exc))
+        return
     clock.lap("render+write")
+    if in_place and result.ok:
+        published = {**{d.path: d for d in linked.site.documents.values()},
+                     **{e.path: e for e in linked.site.entities.values() if e.has_profile}}
+        result.state = BuildState(config, env, salt, linked.site, published, bodies, pages, prints)
 
 
 # ---------------------------------------------------------------------------- markdown
@@ -145,7 +169,7 @@ def _render_markdown(
     """Cache key and [[links]] of every published body; renders only what the cache lacks."""
     items: dict[Ref, Document | Entity] = {r: cat.documents[r] for r in cat.documents if r in cat.published_docs}
     items.update((r, e) for r, e in cat.entities.items() if e.has_profile)
-    flavour = f"{__version__}:{config.allow_html}"
+    flavour = f"{code_version()}:{config.allow_html}"
     keys = {ref: f"{item.digest}:{flavour}" for ref, item in items.items()}
     known = cache.rendered_links(set(keys.values()))
     missing = sorted({key: item.path for ref, item in items.items() if (key := keys[ref]) not in known}.items())
@@ -175,7 +199,7 @@ def _render_markdown(
 
 def _salt(config: SiteConfig, env: jinja2.Environment) -> str | None:
     """What every page depends on besides its context: generator, config, templates."""
-    parts = [__version__, repr(sorted((k, repr(v)) for k, v in vars(config).items()))]
+    parts = [code_version(), repr(sorted((k, repr(v)) for k, v in vars(config).items()))]
     try:
         for name in sorted(env.list_templates()):
             source, filename, _ = env.loader.get_source(env, name)  # type: ignore[union-attr]
@@ -212,7 +236,8 @@ def _render_in_memory(env: jinja2.Environment, pages: list[render.Page], cache: 
 
 
 def _write(config: SiteConfig, env: jinja2.Environment, salt: str, pages: list[render.Page],
-           copies: list[tuple[Path, str]], cache: Cache, in_place: bool, result: BuildResult) -> None:
+           copies: list[tuple[Path, str]], cache: Cache, in_place: bool, result: BuildResult) -> dict[str, str]:
+    """Render what changed and write it; returns every page's fingerprint."""
     diags = result.diagnostics
     tree = OutputTree(config.output_dir)
     before = cache.pages()
@@ -237,11 +262,14 @@ def _write(config: SiteConfig, env: jinja2.Environment, salt: str, pages: list[r
     if not dirty and tree.unchanged(planned):
         result.written = _unchanged(tree)
         result.pages = _LazyPages(config.output_dir, [p.path for p in pages])
-        return
+        return prints
 
-    fresh = tree.start() if not in_place else config.output_dir
+    if in_place:
+        tree.start_in_place()
+    else:
+        tree.start()
     try:
-        rendered = _render_to(fresh, env, dirty, cache)
+        rendered = _render_to(tree, env, dirty, cache)
         new_prints: dict[str, tuple[str, str]] = {}
         for page, outcome in zip(dirty, rendered):
             if isinstance(outcome, tuple):
@@ -252,7 +280,7 @@ def _write(config: SiteConfig, env: jinja2.Environment, salt: str, pages: list[r
             new_prints[page.path] = (prints[page.path], outcome)
         if diags.errors:
             tree.abort()
-            return
+            return prints
         if in_place:
             result.written = _update_in_place(tree, planned, copies, copy_hashes, new_prints, pages, before)
         else:
@@ -266,7 +294,7 @@ def _write(config: SiteConfig, env: jinja2.Environment, salt: str, pages: list[r
                     if isinstance(data, tuple):
                         diags.error(*data)
                         tree.abort()
-                        return
+                        return prints
                     tree.files.pop(rel, None)
                     tree.write(rel, data)
                     new_prints[page.path] = (prints[page.path], tree.files[rel])
@@ -280,19 +308,16 @@ def _write(config: SiteConfig, env: jinja2.Environment, salt: str, pages: list[r
     result.rendered_pages = len(dirty)
     result.changed_paths = tuple(sorted(rel for rel, h in tree.files.items() if tree.old.get(rel) != h))
     result.pages = _LazyPages(config.output_dir, [p.path for p in pages])
+    return prints
 
 
-def _render_to(root: Path, env: jinja2.Environment, pages: list[render.Page],
+def _render_to(tree: OutputTree, env: jinja2.Environment, pages: list[render.Page],
                cache: Cache) -> list[str | tuple[str, int, str]]:
-    """Render pages straight into files below `root` (in the workers): digests, or errors.
-
-    Each file is written beside its target and renamed over it, so a reader of
-    a live folder never sees half a file.
-    """
+    """Render pages into the folder being filled (in the workers): digests, or errors."""
 
     def job(page: render.Page) -> str | tuple[str, int, str]:
         data = _render_page(env, page)
-        return data if isinstance(data, tuple) else write_file(root, output_file(page.path), data)
+        return data if isinstance(data, tuple) else tree.place(output_file(page.path), data)
 
     return list(parallel.ordered_map(job, pages, initializer=cache.reopen, chunksize=8))
 
@@ -306,7 +331,7 @@ def _update_in_place(tree: OutputTree, planned: dict[str, str], copies: list[tup
     for src, dest in copies:
         rel = output_file(dest)
         if tree.old.get(rel) != copy_hashes[rel]:
-            write_file(output, rel, src.read_bytes())
+            tree.place(rel, src.read_bytes())
     files = {rel: h for rel, h in planned.items()}
     for path, (_, h) in new_prints.items():
         files[output_file(path)] = h

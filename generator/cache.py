@@ -19,10 +19,10 @@ import sqlite3
 from pathlib import Path
 from typing import Any, Iterable, Iterator, Mapping
 
-from generator import __version__
+from generator import code_version
 from generator.markdown import Heading, Rendered, WikiLink
 
-SCHEMA = f"briefing-cache-3/{__version__}"
+SCHEMA = f"briefing-cache-4/{code_version()}"
 _CHUNK = 500
 
 
@@ -119,6 +119,11 @@ class Cache:
         with self._transaction():
             self._db.execute("DELETE FROM pages")
             self._db.executemany("INSERT INTO pages VALUES (?, ?, ?)", ((p, f, d) for p, (f, d) in pages.items()))
+
+    def update_pages(self, pages: Mapping[str, tuple[str, str]]) -> None:
+        with self._transaction():
+            self._db.executemany("INSERT OR REPLACE INTO pages VALUES (?, ?, ?)",
+                                 ((p, f, d) for p, (f, d) in pages.items()))
 
     def forget_pages(self) -> None:
         self._db.execute("DELETE FROM pages")

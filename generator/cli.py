@@ -47,6 +47,15 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--format", choices=("text", "json"), default="text", help="output format")
     p.set_defaults(run=cmd_check)
 
+    p = sub.add_parser("serve", help="preview the site with live reload")
+    p.add_argument("--site", type=Path, default=Path("."), help="site folder (default: current folder)")
+    p.add_argument("--host", help="address to listen on (default: 127.0.0.1)")
+    p.add_argument("--port", type=int, help="port (default: 8000, or the next free one)")
+    p.add_argument("--drafts", action="store_true", help="show documents marked `draft: true` (marked as drafts)")
+    p.add_argument("--open", action="store_true", help="open the site in a web browser")
+    p.add_argument("--output", type=Path, help="build into this folder instead of a temporary one")
+    p.set_defaults(run=cmd_serve)
+
     p = sub.add_parser("new", help="write a new document or profile with filled-in front-matter")
     p.add_argument("--site", type=Path, default=Path("."), help="site folder (default: current folder)")
     p.add_argument("kind", choices=("article", "note", "actor", "place"))
@@ -160,6 +169,45 @@ def cmd_check(args: argparse.Namespace) -> int:
         errors, warnings = len(result.diagnostics.errors), len(result.diagnostics.warnings)
         print(f"{errors} errors, {warnings} warnings", file=sys.stderr)
     return 0 if result.ok else 1
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    import webbrowser
+
+    from generator.config import load_config
+    from generator.diagnostics import Diagnostics
+    from generator.serve import PortInUse, cleanup, prepare
+
+    site = _site_dir(args)
+    if site is None:
+        return 2
+    config = load_config(site, Diagnostics())
+    host = args.host or config.serve_host
+    port = args.port if args.port is not None else config.serve_port
+    log = lambda line: print(line, file=sys.stderr, flush=True)  # noqa: E731
+    try:
+        server = prepare(site, host, port, args.port is not None, args.drafts, args.output, log)
+    except PortInUse as exc:
+        print(f"briefing: error: {exc}", file=sys.stderr)
+        return 2
+    url = server.preview.base_url
+    if server.port != port:
+        log(f"port {port} is in use; using {server.port}")
+    log(f"output: {server.preview.output}")
+
+    def ready() -> None:
+        print(f"serving {url} (Ctrl-C to stop)", flush=True)
+        if args.open:
+            webbrowser.open(url)
+
+    try:
+        server.run(on_ready=ready)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        cleanup(server, owned_output=args.output is None)
+    print("stopped", file=sys.stderr)
+    return 0
 
 
 def cmd_new(args: argparse.Namespace) -> int:

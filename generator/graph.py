@@ -305,19 +305,19 @@ def _related(
     Looking at every document of a popular tag would be quadratic; neighbours in
     time within each shared tag are both cheaper and more relevant.
     """
-    position = {ref: i for i, ref in enumerate(docs)}  # 0 = newest
+    order = list(docs)  # newest first
+    position = {ref: i for i, ref in enumerate(order)}
+    members_at = {tag: [position[m] for m in members] for tag, members in tagged.items()}
     result: dict[Ref, tuple[Ref, ...]] = {}
-    for ref in docs:
+    for ref in order:
         mine = position[ref]
-        scores: Counter[Ref] = Counter()
+        scores: Counter[int] = Counter()
         for tag in tags[ref]:
-            members = tagged[tag]
-            at = bisect.bisect_left(members, mine, key=position.__getitem__)
-            lo, hi = max(0, at - RELATED_WINDOW), min(len(members), at + RELATED_WINDOW + 1)
-            for other in members[lo:hi]:
-                if other != ref:
-                    scores[other] += 1
-        best = sorted(scores.items(), key=lambda item: (-item[1], abs(position[item[0]] - mine), position[item[0]]))
-        result[ref] = tuple(other for other, _ in best[:RELATED_LIMIT])
+            at_list = members_at[tag]
+            at = bisect.bisect_left(at_list, mine)
+            window = at_list[max(0, at - RELATED_WINDOW) : at + RELATED_WINDOW + 1]
+            scores.update(window)
+        del scores[mine]
+        best = sorted(scores.items(), key=lambda item: (-item[1], abs(item[0] - mine), item[0]))
+        result[ref] = tuple(order[i] for i, _ in best[:RELATED_LIMIT])
     return result
-

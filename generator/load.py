@@ -32,6 +32,7 @@ class SourceDoc:
     body: str | None  # None when the front-matter came from the cache (see read_body)
     body_line: int  # line of the file on which the body starts
     digest: str  # sha256 of the file's bytes
+    meta_digest: str = ""  # sha256 of the front-matter alone: what listings of the document show
 
     def line(self, key: str) -> int:
         return self.key_lines.get(key, 1)
@@ -158,4 +159,5 @@ def parse_source(rel: str, section: str, stem: str, data: bytes, diags: Diagnost
         return None
     body = "\n".join(lines[end + 1 :])
     digest = hashlib.sha256(data).hexdigest()
-    return SourceDoc(rel, section, stem, mapping.data, mapping.key_lines, body, end + 2, digest)
+    meta_digest = hashlib.sha256("\n".join(lines[: end + 1]).encode("utf-8", "surrogatepass")).hexdigest()
+    return SourceDoc(rel, section, stem, mapping.data, mapping.key_lines, body, end + 2, digest, meta_digest)

@@ -25,6 +25,7 @@ from generator.text import slugify
 HEADING_ID_PREFIX = "sec-"  # user text as an id could clobber DOM globals (`id="location"`)
 _PLACEHOLDER = re.compile("\x00L(\\d+)\x00")
 BASE_MARK = "\x00B"
+MAX_LINK_LENGTH = 512
 
 
 @dataclass(frozen=True)
@@ -63,7 +64,7 @@ def _wikilink_rule(state: StateInline, silent: bool) -> bool:
     src, start = state.src, state.pos
     if not src.startswith("[[", start):
         return False
-    end = src.find("]]", start + 2)
+    end = src.find("]]", start + 2, start + 2 + MAX_LINK_LENGTH)  # bounded: unclosed [[ stay linear
     if end < 0:
         return False
     inner = src[start + 2 : end]

@@ -35,7 +35,8 @@ class Document:
     date: dt.date
     path: str  # source file, relative to the site folder
     body_line: int
-    digest: str
+    digest: str  # of the whole file
+    meta_digest: str  # of the front-matter: all that listings show
     summary: str = ""
     updated: dt.date | None = None
     actor_names: tuple[tuple[str, int], ...] = ()  # (name as written, line)
@@ -63,6 +64,7 @@ class Entity:
     path: str = ""  # the profile file; "" for a tag with no profile
     body_line: int = 0
     digest: str = ""
+    meta_digest: str = ""
     aliases: tuple[str, ...] = ()
     type: str = ""  # the profile's `kind:` (militia, state, city, base, ...)
     summary: str = ""

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import itertools
 import sys
 import traceback
 from dataclasses import dataclass
@@ -18,8 +17,9 @@ from pathlib import Path
 from typing import Any, Callable, Iterable, Mapping
 
 import jinja2
+from markupsafe import Markup
 
-from generator import __version__
+from generator import __version__, features
 from generator.config import SiteConfig
 from generator.diagnostics import Diagnostics
 from generator.markdown import LinkTarget, WikiLink, resolve
@@ -51,30 +51,36 @@ class Page:
 def plan(site: Site, bodies: Mapping[Ref, Body], config: SiteConfig) -> list[Page]:
     """Every page of the site, in a deterministic order."""
     docs = list(site.documents.values())
+    extra = features.Features.of(site, config)  # search, timelines, graphs, maps, brief, exports
     pages = [
         Page("", "home.html", {"title": config.title, "latest": docs[: config.home_latest],
                                 "top_actors": _top(site, "actor"), "top_places": _top(site, "place")}),
-        Page("timeline/", "timeline.html", {"title": "Timeline", "months": _by_month(docs)}),
+        Page("timeline/", "timeline.html", {"title": "Timeline", "months": features.by_month(docs), **extra.filters()}),
         Page("404.html", "404.html", {"title": "Page not found"}),
     ]
     for kind, label in (("article", "Articles"), ("note", "Analyst notes")):
         pages.append(Page(section_path(kind), "section.html", {"title": label, "kind": kind, "docs": site.docs_of_kind(kind)}))
     for kind, label in (("actor", "Actors"), ("place", "Places")):
         rows = [(e, len(site.tagged.get(e.ref, ()))) for e in site.entities_of_kind(kind)]
-        pages.append(Page(section_path(kind), "entity_index.html", {"title": label, "kind": kind, "rows": rows}))
+        pages.append(Page(section_path(kind), "entity_index.html", {"title": label, "kind": kind, "rows": rows,
+                                                                    **(extra.places_index() if kind == "place" else {})}))
     for doc in docs:
         pages.append(Page(page_path(doc.ref), "document.html", _document_context(site, bodies, doc)))
     for entity in site.entities.values():
-        context = _entity_context(site, bodies, entity)
+        context = {**_entity_context(site, bodies, entity), **extra.entity(entity)}
         pages.append(Page(page_path(entity.ref), "entity.html", context))
         pages.append(Page(feed_path(entity.ref), "feed.xml", {
             "title": f"{entity.title} — {config.title}", "self_path": feed_path(entity.ref),
             "alt_path": page_path(entity.ref), "entries": context["docs"][: config.feed_limit], "bodies": {},
             "updated": _newest(context["docs"]),
         }))
+    entries = docs[: config.feed_limit]
     pages.append(Page("feed.xml", "feed.xml", {"title": config.title, "self_path": "feed.xml", "alt_path": "",
-                                               "entries": docs[: config.feed_limit], "bodies": bodies,
+                                               "entries": entries,
+                                               "bodies": {d.ref: bodies[d.ref] for d in entries if d.ref in bodies},
                                                "updated": _newest(docs)}))
+    # First: the search index is the longest page to render, so it should not start last.
+    pages[:0] = [Page(*triple) for triple in extra.pages(bodies)]
     sitemap = [p for p in pages if p.template.endswith(".html") and p.path != "404.html"]
     pages.append(Page("sitemap.xml", "sitemap.xml", {"pages": [(p.path, _lastmod(p)) for p in sitemap]}))
     return pages
@@ -88,11 +94,6 @@ def _newest(docs: list[Document]) -> dt.date:
 def _top(site: Site, kind: str, limit: int = 12) -> list[tuple[Entity, int]]:
     rows = [(e, len(site.tagged.get(e.ref, ()))) for e in site.entities_of_kind(kind)]
     return sorted(rows, key=lambda r: (-r[1], r[0].title.casefold()))[:limit]
-
-
-def _by_month(docs: list[Document]) -> list[tuple[str, str, list[Document]]]:
-    groups = itertools.groupby(docs, key=lambda d: (d.date.year, d.date.month))
-    return [(f"{y:04d}-{m:02d}", dt.date(y, m, 1).strftime("%B %Y"), list(g)) for (y, m), g in groups]
 
 
 def _lastmod(page: Page) -> str:
@@ -163,6 +164,17 @@ def environment(config: SiteConfig, urls: Urls) -> jinja2.Environment:
         tlp_wording=_TLP_WORDING,
         confidence_meaning=_CONFIDENCE_MEANING,
     )
+    env.globals.update(features.template_globals(config, urls))
+    items: dict[Ref, Markup] = {}
+
+    def doc_item(doc: Document) -> Markup:
+        """A document's entry in a listing, rendered once per build however many lists show it."""
+        found = items.get(doc.ref)
+        if found is None:
+            found = items[doc.ref] = Markup(env.get_template("doc_item.html").render(doc=doc))
+        return found
+
+    env.globals["doc_item"] = doc_item
     env.filters["date"] = lambda d, fmt="%-d %b %Y": d.strftime(fmt) if d else ""
     env.filters["rfc3339"] = lambda d: f"{d.isoformat()}T00:00:00Z"
     return env
@@ -222,11 +234,12 @@ class Body:
     documents, and gives pages a cheap fingerprint: (key, link targets).
     """
 
-    __slots__ = ("key", "links", "targets", "base_path", "source")
+    __slots__ = ("ref", "key", "links", "targets", "base_path", "source")
 
-    def __init__(self, key: str, links: tuple[WikiLink, ...], targets: tuple[LinkTarget, ...], base_path: str,
-                 source: Callable[[str], str]):
-        self.key, self.links, self.targets, self.base_path, self.source = key, links, targets, base_path, source
+    def __init__(self, ref: Ref, key: str, links: tuple[WikiLink, ...], targets: tuple[LinkTarget, ...],
+                 base_path: str, source: Callable[[str], str]):
+        self.ref, self.key, self.links, self.targets = ref, key, links, targets
+        self.base_path, self.source = base_path, source
 
     def html(self) -> str:
         return resolve(self.source(self.key), self.links, self.base_path, self.targets)
@@ -262,7 +275,7 @@ def make_bodies(
             target, anchor = found
             item = site.documents.get(target) or site.entities[target]
             resolved.append((urls.of(target) + (f"#{anchor}" if anchor else ""), item.title))
-        bodies[ref] = Body(key, links.get(ref, ()), tuple(resolved), urls.base_path, source)
+        bodies[ref] = Body(ref, key, links.get(ref, ()), tuple(resolved), urls.base_path, source)
     return bodies
 
 
@@ -272,9 +285,9 @@ def make_bodies(
 def fingerprint(page: Page, salt: str) -> str:
     """A digest of everything the page shows, without rendering it.
 
-    Documents stand for themselves by their file digest (which covers every
-    front-matter field), entities by their profile digest or their name, bodies
-    by (cache key, link targets). Two pages with equal fingerprints render to the
+    Documents stand for themselves by the digest of their front-matter (every
+    field a listing can show), entities by their profile's or by their name,
+    bodies by (cache key, link targets). Two pages with equal fingerprints render to the
     same bytes with the same templates, configuration and generator (`salt`).
     """
     parts: list[str] = [salt, page.path, page.template]
@@ -282,11 +295,31 @@ def fingerprint(page: Page, salt: str) -> str:
     return hashlib.blake2b("\x1f".join(parts).encode("utf-8", "surrogatepass"), digest_size=16).hexdigest()
 
 
+def bodies_shown(page: Page) -> set[Ref]:
+    """The bodies a page shows (the preview server re-renders exactly these pages when one changes)."""
+    found: set[Ref] = set()
+
+    def walk(value: Any) -> None:
+        if isinstance(value, Body):
+            found.add(value.ref)
+        elif isinstance(value, Mapping):
+            for item in value.values():
+                walk(item)
+        elif isinstance(value, (list, tuple)) and value and not isinstance(value[0], (Document, str)):
+            for item in value:
+                walk(item)
+
+    walk(page.context)
+    return found
+
+
 def _tokens(value: Any, emit: Callable[[str], None]) -> None:
-    if isinstance(value, Document):
-        emit("D" + value.digest)
+    if isinstance(value, list) and value and all(isinstance(d, Document) for d in value):
+        emit("L" + ",".join(f"{d.meta_digest}/{d.kind}/{d.slug}" for d in value))  # fast path for long lists
+    elif isinstance(value, Document):
+        emit(f"D{value.meta_digest}/{value.kind}/{value.slug}")
     elif isinstance(value, Entity):
-        emit(f"E{value.kind}/{value.slug}/{value.digest or value.title}")
+        emit(f"E{value.kind}/{value.slug}/{value.meta_digest or value.title}")
     elif isinstance(value, Body):
         emit("B" + repr(value.token()))
     elif isinstance(value, (str, int, float, bool, dt.date)) or value is None:

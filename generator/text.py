@@ -10,11 +10,13 @@ from __future__ import annotations
 import hashlib
 import re
 import unicodedata
+from functools import lru_cache
 
 _APOSTROPHES = re.compile(r"['’‘ʼʻ`´]")
 _NON_WORD = re.compile(r"[^\w]+|_+")
 
 
+@lru_cache(maxsize=65536)  # tags repeat across thousands of documents
 def name_key(name: str) -> str:
     """The matching key of a name: lower-case letters and digits joined by '-'."""
     decomposed = unicodedata.normalize("NFKD", name)

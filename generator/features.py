@@ -1,0 +1,249 @@
+"""Analyst features as pages and page parts: search, timelines, link graphs, maps,
+the printable brief and the exports.
+
+`render.plan` asks a :class:`Features`, made once per build, for the extra
+context of entity pages, the places index and the timeline, and for the pages
+this module adds. Pages are (site path, template, context) triples.
+
+Contexts hold model values (documents, entities, bodies, numbers, strings) and
+no Site, so the build's page fingerprints see everything a page depends on.
+The big files (search index, graph.json, stix.json) are serialised by template
+globals at render time, so an unchanged site does not rebuild them.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+from collections import defaultdict
+from dataclasses import dataclass
+from functools import partial
+from typing import Any, Mapping
+
+from markupsafe import Markup
+
+from generator import exports, search, svg
+from generator.config import SiteConfig
+from generator.model import TLP_ORDER, Document, Entity, Ref, Site
+from generator.urls import Urls
+
+SEARCH_PATH = "search/"
+SEARCH_INDEX_PATH = "search/index.json"
+GRAPH_PATH = "graph/"
+BRIEF_PATH = "brief/"
+GRAPH_DATA_PATH = "data/graph.json"
+STIX_PATH = "data/stix.json"
+BASE_MAP_PATH = "maps/region.svg"
+BRIEF_NOTES = 10  # latest analyst notes on the brief
+BRIEF_ARTICLES = 10  # latest articles listed under them
+ACTOR_MAP_LIMIT = 30  # places on an actor's "where it is active" map
+SIDE_MAP_WIDTH = 340.0  # maps in the side column: fewer pixels, so the lettering stays readable
+
+RELIABILITY = {  # Admiralty scale: the source
+    "A": "Completely reliable", "B": "Usually reliable", "C": "Fairly reliable",
+    "D": "Not usually reliable", "E": "Unreliable", "F": "Reliability cannot be judged",
+}
+CREDIBILITY = {  # Admiralty scale: the information
+    "1": "Confirmed by other sources", "2": "Probably true", "3": "Possibly true",
+    "4": "Doubtful", "5": "Improbable", "6": "Truth cannot be judged",
+}
+Triple = tuple[str, str, Mapping[str, Any]]
+
+
+def by_month(docs: list[Document]) -> list[tuple[str, str, list[Document]]]:
+    """Documents (newest first) grouped by month: (`2023-10`, `October 2023`, documents)."""
+    groups = itertools.groupby(docs, key=lambda d: (d.date.year, d.date.month))
+    return [(f"{y:04d}-{m:02d}", dt.date(y, m, 1).strftime("%B %Y"), list(g)) for (y, m), g in groups]
+
+
+def template_globals(config: SiteConfig, urls: Urls) -> dict[str, Any]:
+    """Functions and tables the feature templates call."""
+    return {
+        "reliability_meaning": RELIABILITY,
+        "credibility_meaning": CREDIBILITY,
+        "ld_json": exports.ld_json,
+        "ld_page": partial(exports.ld_page, site_title=config.title, description=config.description, urls=urls),
+        "ld_document": partial(exports.ld_document, site_title=config.title, language=config.language, urls=urls),
+        "ld_entity": partial(exports.ld_entity, urls=urls),
+        "search_index": search.index_json,
+        "graph_json": partial(exports.graph_json, urls=urls),
+        "stix_json": partial(exports.stix_json, site_title=config.title, language=config.language,
+                             max_tlp=config.max_tlp, urls=urls),
+    }
+
+
+@dataclass(frozen=True)
+class Features:
+    site: Site
+    urls: Urls
+    counts: Mapping[Ref, int]
+    affiliated_from: Mapping[Ref, tuple[Ref, ...]]  # actor -> actors whose profiles name it
+    frame: svg.Frame | None  # the map of /places/: around every place with coordinates
+    small: svg.Frame | None  # the same area, drawn for the side column of entity pages
+    points: tuple[tuple[float, float], ...]  # every place with coordinates
+
+    @classmethod
+    def of(cls, site: Site, config: SiteConfig) -> "Features":
+        counts = {ref: len(site.tagged.get(ref, ())) for ref in site.entities}
+        back: dict[Ref, list[Ref]] = defaultdict(list)
+        for source, targets in site.affiliations.items():
+            for target in targets:
+                back[target].append(source)
+        points = [e.coordinates for e in site.entities.values() if e.kind == "place" and e.coordinates]
+        frame, small = svg.Frame.around(points), svg.Frame.around(points, width=SIDE_MAP_WIDTH)
+        return cls(site, Urls(config.base_url), counts, {k: tuple(v) for k, v in back.items()},
+                   frame, small, tuple(points))
+
+    def _node(self, entity: Entity, weight: int) -> svg.Node:
+        return svg.Node(f"{entity.kind}/{entity.slug}", entity.title, weight, entity.kind)
+
+    # ------------------------------------------------------------------ page parts
+
+    def entity(self, entity: Entity) -> dict[str, Any]:
+        """Extra context of an entity page: its timeline by month, its graph, its map."""
+        docs = [self.site.documents[r] for r in self.site.tagged.get(entity.ref, ())]
+        extra: dict[str, Any] = {"months": by_month(docs), "graph_svg": "", "map_svg": ""}
+        if entity.kind == "actor":
+            extra["graph_svg"] = self._ego_graph(entity)
+            extra["map_svg"] = self._active_map(entity)
+        elif entity.coordinates and self.small:
+            lat, lon = entity.coordinates
+            extra["map_svg"] = Markup(svg.map_svg(
+                self.small, [(self._node(entity, self.counts[entity.ref]), lat, lon)],
+                f"Where {entity.title} is", f"{entity.title} at {lat:.4f}, {lon:.4f}, among the other places of this site.",
+                here=f"place/{entity.slug}", base_href=self.urls.href(BASE_MAP_PATH)))
+        return extra
+
+    def _ego_graph(self, entity: Entity) -> Markup | str:
+        ref = entity.ref
+        linked = set(self.site.affiliations.get(ref, ())) | set(self.affiliated_from.get(ref, ()))
+        together = dict(self.site.co_actors.get(ref, ()))  # strongest first
+        ring = list(together.items())[: svg.EGO_LIMIT]
+        shown = {r for r, _ in ring}
+        extra = sorted((r for r in linked if r not in shown and r in self.site.entities),
+                       key=lambda r: (-together.get(r, 0), self.site.entities[r].title.casefold(), r))
+        ring += [(r, together.get(r, 0)) for r in extra[: svg.EGO_AFFILIATION_LIMIT]]
+        if not ring:
+            return ""
+        nodes = [(self._node(self.site.entities[r], n), n, r in linked) for r, n in ring]
+        return Markup(svg.ego_graph(self._node(entity, self.counts[ref]), nodes))
+
+    def _active_map(self, entity: Entity) -> Markup | str:
+        places = [(self.site.entities[r], n) for r, n in self.site.co_places.get(entity.ref, ())]
+        dots = [(self._node(p, n), *p.coordinates) for p, n in places if p.coordinates][:ACTOR_MAP_LIMIT]
+        if not dots or self.small is None:
+            return ""
+        names = ", ".join(f"{node.label} ({node.weight})" for node, _, _ in dots[:10])
+        return Markup(svg.map_svg(
+            self.small, dots, f"Where {entity.title} is reported",
+            f"Places in documents about {entity.title}, sized by the documents in common: {names}.",
+            labelled=6, base_href=self.urls.href(BASE_MAP_PATH)))
+
+    def places_index(self) -> dict[str, Any]:
+        """The map of /places/: every place with coordinates, sized by its documents."""
+        places = [e for e in self.site.entities_of_kind("place") if e.coordinates]
+        if not places or self.frame is None:
+            return {"map_svg": ""}
+        dots = [(self._node(p, self.counts[p.ref]), *p.coordinates) for p in places]  # type: ignore[misc]
+        return {"map_svg": Markup(svg.map_svg(
+            self.frame, dots, "Places on the map",
+            f"{len(dots)} places with coordinates, each sized by its number of documents; the table below lists them all.",
+            ident="places-map", labelled=12))}
+
+    def filters(self) -> dict[str, Any]:
+        """Choices for the actor and place filters of /timeline/ and /search/."""
+        used = [e for e in self.site.entities.values() if self.counts[e.ref]]
+        return {"filter_actors": [e for e in used if e.kind == "actor"],
+                "filter_places": [e for e in used if e.kind == "place"]}
+
+    # ------------------------------------------------------------------ pages
+
+    def pages(self, bodies: Mapping[Ref, Any]) -> list[Triple]:
+        """The pages this module adds.
+
+        The export pages get relations as space-separated keys ("actor/kh place/baghdad"),
+        one string per document or pair: their fingerprints then cost one hash per relation.
+        """
+        site, key = self.site, exports.ref_key
+        docs = list(site.documents.values())
+        tags = [" ".join(key(t) for t in site.tags.get(d.ref, ())) for d in docs]
+        entity_rows = [(e, self.counts[e.ref]) for e in site.entities.values()]
+        relations = self._relations()
+        dates = [d.date for d in docs]
+        pages: list[Triple] = [
+            (SEARCH_PATH, "search.html", {"title": "Search", **self.filters(),
+                                          "first_day": min(dates).isoformat() if dates else "",
+                                          "last_day": max(dates).isoformat() if dates else ""}),
+            (SEARCH_INDEX_PATH, "search_index.json", {"docs": docs, "tags": tags, "entities": entity_rows,
+                                                      "bodies": [bodies.get(d.ref) for d in docs]}),
+            (GRAPH_PATH, "graph.html", self._network()),
+            (BRIEF_PATH, "brief.html", self._brief()),
+            (GRAPH_DATA_PATH, "graph.json", {"docs": docs, "tags": tags, "entities": entity_rows, **relations}),
+            (STIX_PATH, "stix.json", {"docs": docs, "tags": tags, "entities": entity_rows,
+                                      "affiliations": relations["affiliations"], "within": relations["within"]}),
+        ]
+        if self.small:
+            pages.append((BASE_MAP_PATH, "map.svg", {"svg": Markup(svg.base_map(self.small, self.points))}))
+        return pages
+
+    def _relations(self) -> dict[str, list[str]]:
+        site, key = self.site, exports.ref_key
+        together = []
+        for ref in site.entities:  # each pair once: from the entity that sorts first
+            for other, n in itertools.chain(site.co_actors.get(ref, ()), site.co_places.get(ref, ())):
+                if ref < other:
+                    together.append(f"{key(ref)} {key(other)} {n}")
+        return {
+            "together": together,
+            "affiliations": [f"{key(a)} {key(b)}" for a, bs in sorted(site.affiliations.items()) for b in bs],
+            "within": [f"{key(c)} {key(p)}" for c, p in sorted(site.parent.items())],
+            "mentions": [f"{key(s)} {key(t)}" for t, sources in sorted(site.mentions.items()) for s in sources],
+        }
+
+    def _network(self) -> dict[str, Any]:
+        site = self.site
+
+        def top(kind: str) -> list[Entity]:
+            ranked = sorted((e for e in site.entities_of_kind(kind) if self.counts[e.ref]),
+                            key=lambda e: (-self.counts[e.ref], e.title.casefold(), e.slug))
+            return ranked[: svg.NETWORK_SIDE_LIMIT]
+
+        actors, places = top("actor"), top("place")
+        drawn = {e.ref for e in (*actors, *places)}
+        key = exports.ref_key
+        edges = []
+        for actor in actors:
+            for other, n in itertools.chain(site.co_actors.get(actor.ref, ()), site.co_places.get(actor.ref, ())):
+                if other in drawn and (other[0] == "place" or actor.ref < other):
+                    edges.append((key(actor.ref), key(other), n))
+        edges = sorted(edges, key=lambda e: (-e[2], e[0], e[1]))[: svg.NETWORK_EDGE_LIMIT]
+        affiliations = [(key(a), key(b)) for a, bs in sorted(site.affiliations.items()) if a in drawn
+                        for b in bs if b in drawn]
+        picture = ""
+        if drawn:
+            picture = Markup(svg.network([self._node(e, self.counts[e.ref]) for e in actors],
+                                         [self._node(e, self.counts[e.ref]) for e in places], edges, affiliations))
+        rows = []
+        for entity in (*actors, *places):
+            links = [(site.entities[r], n) for r, n in
+                     itertools.chain(site.co_actors.get(entity.ref, ()), site.co_places.get(entity.ref, ()))
+                     if r in drawn]
+            links.sort(key=lambda item: (-item[1], item[0].title.casefold()))
+            rows.append((entity, self.counts[entity.ref], links[:5],
+                         [site.entities[r] for r in site.affiliations.get(entity.ref, ()) if r in site.entities]))
+        return {"title": "Network", "svg": picture, "rows": rows, "limit": svg.NETWORK_SIDE_LIMIT,
+                "actors": len(site.entities_of_kind("actor")), "places": len(site.entities_of_kind("place"))}
+
+    def _brief(self) -> dict[str, Any]:
+        """The latest notes with their tags and confidence, then the latest reporting: one printable page."""
+        site = self.site
+        notes = site.docs_of_kind("note")[:BRIEF_NOTES]
+        articles = site.docs_of_kind("article")[:BRIEF_ARTICLES]
+        items = []
+        for doc in notes:
+            tags = [site.entities[t] for t in site.tags.get(doc.ref, ())]
+            items.append((doc, [e for e in tags if e.kind == "actor"], [e for e in tags if e.kind == "place"]))
+        shown = notes + articles
+        marking = max((d.tlp for d in shown), key=TLP_ORDER.__getitem__, default="clear")
+        newest = max((d.date for d in shown), default=None)
+        return {"title": "Morning brief", "notes": items, "articles": articles, "marking": marking, "as_of": newest}

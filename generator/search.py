@@ -1,0 +1,124 @@
+"""The search index: everything /search/ needs, in one compact JSON file.
+
+`search.js` fetches it only on the pages that search or filter, so no page
+carries it inline. Rows are arrays, not objects, to keep it small:
+
+    {"v": 1, "stop": [stop words],
+     "entities": [[kind, slug, title, [aliases], type, path, documents], ...],
+     "docs": [[kind, path, title, "YYYY-MM-DD", summary, [entity index, ...], words], ...]}
+
+Titles, summaries and the names and aliases of tagged actors and places are
+searched in full. `words` are the distinct words of the body, folded (lower
+case, no accents, no apostrophes) in order of first appearance and without stop
+words, up to WORD_BUDGET characters: enough to find a document by what it is
+about while 10,000 documents stay a few megabytes. The browser folds queries
+the same way (`fold` in search.js mirrors :func:`fold`).
+
+Only published documents and entities reach this module: the Site holds
+nothing else.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import re
+import unicodedata
+from typing import Any, Iterable, Protocol, Sequence
+
+from generator.model import Document, Entity
+from generator.urls import page_path
+
+VERSION = 1
+WORD_BUDGET = 900  # characters of distinct body words kept per document
+_SCANS = (3_000, 16_000)  # characters of body HTML read for them: first try, then at most
+_APOSTROPHES = re.compile(r"['’‘ʼʻ`´]")
+_WORD = re.compile(r"[^\W_]+")
+_TAG = re.compile(r"<[^>]*>")
+STOP_WORDS = frozenset("""
+a about after against all also an and any are as at be been before being between both but by can could did do does
+during each for from had has have he her his how if in into is it its may might more most no nor not of on once only or
+other our out over said says she should so some such than that the their them then there these they this those through
+to under until up was we were what when where which while who whom why will with would you your
+""".split())
+
+
+class HasHtml(Protocol):
+    def html(self) -> str: ...
+
+
+def fold(text: str) -> str:
+    """Lower case without accents or apostrophes: `Kata'ib Ḥizballah` -> `kataib hizballah`."""
+    text = _APOSTROPHES.sub("", text.lower())
+    if text.isascii():
+        return text
+    return "".join(ch for ch in unicodedata.normalize("NFKD", text) if not unicodedata.combining(ch))
+
+
+def plain_text(body_html: str) -> str:
+    return html.unescape(_TAG.sub(" ", body_html))
+
+
+def body_words(body_html: str, budget: int = WORD_BUDGET) -> str:
+    """Distinct words of a body in order of first appearance, space-separated, at most `budget` characters.
+
+    Reads the start of the body, and more only when that does not fill the budget
+    (the common case is one short read: this runs for every document of the site).
+    """
+    kept: list[str] = []
+    for scan in _SCANS:
+        kept, full = _distinct_words(plain_text(body_html[:scan]), budget)
+        if full or scan >= len(body_html):
+            break
+    return " ".join(kept)
+
+
+def _distinct_words(text: str, budget: int) -> tuple[list[str], bool]:
+    seen: set[str] = set()
+    kept: list[str] = []
+    used = 0
+    for token in dict.fromkeys(_WORD.findall(_APOSTROPHES.sub("", text.lower()))):  # distinct, in order
+        for word in (token,) if token.isascii() else _WORD.findall(fold(token)):
+            if len(word) < 2 or word in STOP_WORDS or word in seen:
+                continue
+            if used + len(word) + 1 > budget:
+                return kept, True
+            seen.add(word)
+            kept.append(word)
+            used += len(word) + 1
+    return kept, False
+
+
+def build_index(
+    docs: Sequence[Document],
+    tags: Sequence[str],
+    bodies: Sequence[HasHtml | None],
+    entities: Iterable[tuple[Entity, int]],
+) -> dict[str, Any]:
+    """The index as a value.
+
+    `docs` are newest first; `tags[i]` holds the actor and place keys of docs[i]
+    ("actor/kataib-hezbollah place/baghdad"), `bodies[i]` its body.
+    """
+    entity_rows: list[list[Any]] = []
+    position: dict[str, int] = {}
+    for entity, count in entities:
+        position[f"{entity.kind}/{entity.slug}"] = len(entity_rows)
+        entity_rows.append([entity.kind, entity.slug, entity.title, list(entity.aliases), entity.type,
+                            page_path(entity.ref), count])
+    doc_rows = []
+    for doc, keys, body in zip(docs, tags, bodies):
+        text = body_words(body.html()) if body is not None else ""
+        doc_rows.append([doc.kind, page_path(doc.ref), doc.title, doc.date.isoformat(), doc.summary,
+                         [position[k] for k in keys.split() if k in position], text])
+    return {"v": VERSION, "stop": sorted(STOP_WORDS), "entities": entity_rows, "docs": doc_rows}
+
+
+def index_json(
+    docs: Sequence[Document],
+    tags: Sequence[str],
+    bodies: Sequence[HasHtml | None],
+    entities: Iterable[tuple[Entity, int]],
+) -> str:
+    """The index file: compact JSON, UTF-8 rather than escapes."""
+    return json.dumps(build_index(docs, tags, bodies, entities), ensure_ascii=False, separators=(",", ":")) + "\n"

@@ -1,0 +1,304 @@
+"""`briefing serve`: a preview server with live reload that never falls over.
+
+Built on the `livereload` package: its WebSocket handler and its browser
+script speak the LiveReload protocol. Its gaps are covered here (see README,
+"Preview server"):
+- it runs build tasks on its Tornado loop, blocking every request: we build in
+  a thread, and requests wait (without blocking the loop) until the build ends;
+- it drops reloads that come within 3 s of the previous one: we call
+  `reload_waiters` directly after each build, never through its throttled poll;
+- a port in use is a raw OSError: we bind the socket ourselves, say so clearly
+  and take the next free port (or exit 2 when --port was given);
+- its static handler has served stale 304s: we serve files ourselves with
+  `Cache-Control: no-store` and no conditional responses;
+- it injects its script before `</head>` (a page without one never reloads):
+  we inject before `</body>`, or at the end of any HTML without one.
+The site is served under its production base path, so links that work here
+work on GitHub Pages; `/` redirects there. Builds go into a temporary folder,
+incrementally and in place; the content folder is never written.
+"""
+
+from __future__ import annotations
+
+import errno
+import html
+import mimetypes
+import shutil
+import socket
+import tempfile
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+from urllib.parse import unquote, urlsplit
+
+from livereload.handlers import LiveReloadHandler, LiveReloadJSHandler
+from livereload.watcher import get_watcher_class
+from tornado import httpserver, ioloop, locks, netutil, web
+
+from generator.build import CACHE_FILE, BuildResult
+from generator.cache import Cache
+from generator.config import CONFIG_FILE, load_config, normalise_base_url
+from generator.diagnostics import Diagnostic, Diagnostics
+from generator.live import LiveBuild
+from generator.watch import Watcher
+
+PORT_TRIES = 20
+
+
+class PortInUse(Exception):
+    pass
+
+
+@dataclass
+class State:
+    """What the handlers serve: the last build's outcome. Replaced, never mutated, by the build thread."""
+
+    ok: bool = False
+    diagnostics: tuple[Diagnostic, ...] = ()
+    built_at: float = 0.0
+    generation: int = 0
+
+
+@dataclass
+class Preview:
+    site: Path
+    output: Path
+    base_path: str
+    base_url: str
+    drafts: bool
+    log: Callable[[str], None]
+    state: State = field(default_factory=State)
+    builds: int = 0
+    live: LiveBuild | None = None
+
+    def rebuild(self, changed: set[Path] | None = None) -> BuildResult:
+        started = time.perf_counter()
+        if self.live is None:
+            config = load_config(self.site, Diagnostics())
+            self.live = LiveBuild(self.site, self.output, self.base_url, self.drafts,
+                                  Cache(config.cache_dir / CACHE_FILE))
+        try:
+            result = self.live.run(changed)
+        except Exception as exc:  # a bug must not kill the server: show it like a content error
+            diags = Diagnostics()
+            diags.error("briefing", 0, f"internal error while building: {type(exc).__name__}: {exc}")
+            result = BuildResult(load_config(self.site, Diagnostics()), diags)
+            self.live.state = None  # start afresh next time
+        elapsed = (time.perf_counter() - started) * 1000
+        self.builds += 1
+        self.state = State(result.ok, tuple(result.diagnostics), time.time(), self.state.generation + 1)
+        what = _describe(changed, self.site)
+        if result.ok:
+            changed_files = len(result.changed_paths)
+            self.log(f"{what}rebuilt in {elapsed:.0f} ms: {result.rendered_pages} pages rendered, "
+                     f"{changed_files} files changed")
+            for d in result.diagnostics:
+                self.log(str(d))
+        else:
+            self.log(f"{what}build failed in {elapsed:.0f} ms; the browser shows the errors:")
+            for d in result.diagnostics:
+                self.log(str(d))
+        return result
+
+
+def _describe(changed: set[Path] | None, site: Path) -> str:
+    if not changed:
+        return ""
+    names = sorted(str(p.relative_to(site)) if site in p.parents else str(p) for p in changed)
+    shown = ", ".join(names[:3]) + (f" and {len(names) - 3} more" if len(names) > 3 else "")
+    return f"{shown} changed; "
+
+
+def bind(host: str, port: int, explicit: bool) -> tuple[list[socket.socket], int]:
+    """Sockets on the port, or the next free one when the port was not given."""
+    last_error: OSError | None = None
+    for candidate in [port] if explicit else range(port, port + PORT_TRIES):
+        try:
+            return netutil.bind_sockets(candidate, address=host), candidate
+        except OSError as exc:
+            if exc.errno not in (errno.EADDRINUSE, errno.EACCES):
+                raise
+            last_error = exc
+    if explicit:
+        raise PortInUse(f"port {port} on {host} is in use; choose another with --port, or leave --port out "
+                        "to take the next free one")
+    raise PortInUse(f"ports {port}-{port + PORT_TRIES - 1} on {host} are all in use ({last_error})")
+
+
+class _Handler(web.RequestHandler):
+    def initialize(self, server: "PreviewServer") -> None:
+        self.server = server
+
+    def compute_etag(self) -> None:  # never answer 304: stale pages are worse than bytes
+        return None
+
+    async def get(self, path: str) -> None:
+        await self.server.idle.wait()  # requests wait while a build runs
+        self._serve(path, head=False)
+
+    async def head(self, path: str) -> None:
+        await self.server.idle.wait()
+        self._serve(path, head=True)
+
+    def _serve(self, raw_path: str, head: bool) -> None:
+        preview = self.server.preview
+        self.set_header("Cache-Control", "no-store")
+        path = "/" + unquote(raw_path)
+        if not path.startswith(preview.base_path):
+            if path == "/" or path == preview.base_path.rstrip("/"):
+                self.redirect(preview.base_path)
+            else:
+                self._missing(head)
+            return
+        if not preview.state.ok:
+            self._error_page(head)
+            return
+        rel = path[len(preview.base_path):]
+        target = (preview.output / rel).resolve()
+        root = preview.output.resolve()
+        if target != root and root not in target.parents:
+            self._missing(head)
+            return
+        if target.is_dir():
+            if not path.endswith("/"):
+                self.redirect(path + "/", permanent=True)
+                return
+            target = target / "index.html"
+        if not target.is_file():
+            self._missing(head)
+            return
+        self._file(target, 200, head)
+
+    def _file(self, target: Path, status: int, head: bool) -> None:
+        data = target.read_bytes()
+        kind = mimetypes.guess_type(target.name)[0] or "application/octet-stream"
+        if kind.startswith("text/") or kind in ("application/xml", "application/json", "application/javascript"):
+            kind += "; charset=utf-8"
+        if kind.startswith("text/html"):
+            data = self.server.inject(data)
+        self.set_status(status)
+        self.set_header("Content-Type", kind)
+        if not head:
+            self.write(data)
+
+    def _missing(self, head: bool) -> None:
+        page = self.server.preview.output / "404.html"
+        if page.is_file() and self.server.preview.state.ok:
+            self._file(page, 404, head)
+        else:
+            self.set_status(404)
+            self.write(self.server.inject(b"<!DOCTYPE html><title>Not found</title><h1>Not found</h1>"))
+
+    def _error_page(self, head: bool) -> None:
+        state = self.server.preview.state
+        items = "\n".join(
+            f'<li><code class="where">{html.escape(d.path)}:{d.line}</code> <span class="level-{d.level}">'
+            f"{d.level}</span>: {html.escape(d.message)}</li>"
+            for d in state.diagnostics if d.level == "error"
+        )
+        page = f"""<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8"><title>Build failed · briefing</title>
+<style>body{{font:16px/1.5 system-ui,sans-serif;margin:2rem;color:#1b1f24}}h1{{color:#b3261e}}
+li{{margin:.4rem 0}}code{{background:#f4f6f8;padding:.1rem .3rem}}.level-error{{color:#b3261e;font-weight:700}}</style>
+</head><body><main><h1>Build failed</h1>
+<p>The site will come back by itself when the problem is fixed; the server keeps running.</p>
+<ul class="problems">{items}</ul></main></body></html>"""
+        self.set_status(500)
+        self.set_header("Content-Type", "text/html; charset=utf-8")
+        if not head:
+            self.write(self.server.inject(page.encode("utf-8")))
+
+
+class PreviewServer:
+    def __init__(self, preview: Preview, sockets: list[socket.socket], port: int, host: str):
+        self.preview, self.sockets, self.port, self.host = preview, sockets, port, host
+        self.loop: ioloop.IOLoop | None = None
+        self.idle = locks.Event()
+        self.script = f'<script src="/livereload.js?port={port}"></script>'.encode()
+        self._stop = threading.Event()
+        self._watcher: Watcher | None = None
+
+    def inject(self, page: bytes) -> bytes:
+        at = page.rfind(b"</body>")
+        return page[:at] + self.script + page[at:] if at >= 0 else page + self.script
+
+    def application(self) -> web.Application:
+        LiveReloadHandler.watcher = get_watcher_class()()  # it logs watcher.filepath when reloading
+        LiveReloadHandler.live_css = False
+        return web.Application([
+            (r"/livereload", LiveReloadHandler),
+            (r"/livereload.js", LiveReloadJSHandler),
+            (r"/(.*)", _Handler, {"server": self}),
+        ])
+
+    def _set_idle(self, idle: bool) -> None:
+        assert self.loop is not None
+        self.loop.add_callback(self.idle.set if idle else self.idle.clear)
+
+    def _reload(self) -> None:
+        assert self.loop is not None
+        self.loop.add_callback(LiveReloadHandler.reload_waiters, "*")
+
+    def watch_folders(self) -> tuple[list[Path], list[Path]]:
+        site = self.preview.site
+        config = load_config(site, Diagnostics())
+        folders = [site / "content", site / "layouts"] + [(site / w) for w in config.watch]
+        return folders, [site / CONFIG_FILE]
+
+    def _watch_loop(self) -> None:
+        folders, files = self.watch_folders()
+        self._watcher = Watcher(folders, files)
+        try:
+            while not self._stop.is_set():
+                changed = self._watcher.wait(timeout=0.5)
+                if not changed or self._stop.is_set():
+                    continue
+                self._set_idle(False)
+                try:
+                    self.preview.rebuild(changed)
+                finally:
+                    self._set_idle(True)
+                self._reload()
+        finally:
+            self._watcher.close()
+
+    def run(self, on_ready: Callable[[], None] | None = None) -> None:
+        self.loop = ioloop.IOLoop.current()
+        http = httpserver.HTTPServer(self.application())
+        http.add_sockets(self.sockets)
+        self.idle.set()
+        thread = threading.Thread(target=self._watch_loop, name="briefing-watch", daemon=True)
+        thread.start()
+        if on_ready:
+            self.loop.add_callback(on_ready)
+        try:
+            self.loop.start()
+        finally:
+            self._stop.set()
+            http.stop()
+            thread.join(timeout=2)
+
+    def stop(self) -> None:
+        if self.loop is not None:
+            self.loop.add_callback(self.loop.stop)
+
+
+def prepare(site: Path, host: str, port: int, port_given: bool, drafts: bool, output: Path | None,
+            log: Callable[[str], None]) -> PreviewServer:
+    """Bind the port, make the output folder and run the first build (errors are shown, not fatal)."""
+    sockets, actual = bind(host, port, port_given)
+    config = load_config(site, Diagnostics())
+    base_path = urlsplit(normalise_base_url(config.base_url)).path or "/"
+    shown_host = f"[{host}]" if ":" in host else host
+    base_url = f"http://{shown_host}:{actual}{base_path}"
+    out = output or Path(tempfile.mkdtemp(prefix="briefing-serve-")) / "site"
+    preview = Preview(site.resolve(), out, base_path, base_url, drafts, log)
+    preview.rebuild()
+    return PreviewServer(preview, sockets, actual, host)
+
+
+def cleanup(server: PreviewServer, owned_output: bool) -> None:
+    if owned_output:
+        shutil.rmtree(server.preview.output.parent, ignore_errors=True)
