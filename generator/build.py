@@ -22,7 +22,7 @@ from typing import Any, Iterator, Mapping
 
 import jinja2
 
-from generator import __version__, code_version, graph, markdown, parallel, render, schema
+from generator import __version__, code_version, graph, markdown, parallel, render, schema, search
 from generator.cache import Cache
 from generator.config import SiteConfig, load_config
 from generator.diagnostics import Diagnostics
@@ -138,7 +138,7 @@ def _run(config: SiteConfig, cache: Cache, drafts: bool, write: bool, in_place: 
     if salt is None:
         _report_template_errors(env, diags)
         return
-    bodies = render.make_bodies(keys, links, linked.targets, linked.site, urls, cache.html)
+    bodies = render.make_bodies(keys, links, linked.targets, linked.site, urls, cache)
     pages = render.plan(linked.site, bodies, config)
     pages.append(render.Page(".nojekyll", "", {}))
     clock.lap("plan")
@@ -175,23 +175,29 @@ def _render_markdown(
     missing = sorted({key: item.path for ref, item in items.items() if (key := keys[ref]) not in known}.items())
     root, allow_html = config.root, config.allow_html
 
-    def render_one(job: tuple[str, str]) -> tuple[str, markdown.Rendered]:
+    def render_one(job: tuple[str, str]) -> tuple[str, markdown.Rendered, str]:
         key, rel = job
         body = bodies_in_memory.get(rel)
         if body is None:
             body = read_body(root, rel)
-        return key, markdown.render(body, allow_html)
+        rendered = markdown.render(body, allow_html)
+        return key, rendered, search_words(rendered)
 
-    batch: list[tuple[str, markdown.Rendered]] = []
-    for key, rendered in parallel.ordered_map(render_one, missing, chunksize=32):
+    batch: list[tuple[str, markdown.Rendered, str]] = []
+    for key, rendered, words in parallel.ordered_map(render_one, missing, chunksize=32):
         known[key] = (rendered.toc, rendered.links)
-        batch.append((key, rendered))
+        batch.append((key, rendered, words))
         if len(batch) >= 500:
             cache.put_rendered(batch)
             batch = []
     cache.put_rendered(batch)
     cache.prune_rendered(keys.values())
     return keys, {ref: known[key][1] for ref, key in keys.items()}
+
+
+def search_words(rendered: markdown.Rendered) -> str:
+    """A body's words for the search index, computed once when it is rendered (links show their labels)."""
+    return search.body_words(markdown.resolve(rendered.html, rendered.links, "/", ()))
 
 
 # ------------------------------------------------------------------------------- pages

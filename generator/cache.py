@@ -22,7 +22,7 @@ from typing import Any, Iterable, Iterator, Mapping
 from generator import code_version
 from generator.markdown import Heading, Rendered, WikiLink
 
-SCHEMA = f"briefing-cache-4/{code_version()}"
+SCHEMA = f"briefing-cache-5/{code_version()}"
 _CHUNK = 500
 
 
@@ -50,7 +50,7 @@ class Cache:
                 db.execute(f"DROP TABLE IF EXISTS {table}")
             db.execute("INSERT OR REPLACE INTO meta VALUES ('schema', ?)", (SCHEMA,))
         db.execute("CREATE TABLE IF NOT EXISTS sources (rel TEXT PRIMARY KEY, stamp TEXT, data BLOB)")
-        db.execute("CREATE TABLE IF NOT EXISTS rendered (key TEXT PRIMARY KEY, html TEXT, toc TEXT, links TEXT)")
+        db.execute("CREATE TABLE IF NOT EXISTS rendered (key TEXT PRIMARY KEY, html TEXT, toc TEXT, links TEXT, words TEXT)")
         db.execute("CREATE TABLE IF NOT EXISTS pages (path TEXT PRIMARY KEY, fingerprint TEXT, digest TEXT)")
         return db
 
@@ -96,12 +96,20 @@ class Cache:
             raise KeyError(f"rendered body {key} is not in the cache")
         return row[0]
 
-    def put_rendered(self, items: Iterable[tuple[str, Rendered]]) -> None:
+    def words(self, key: str) -> str:
+        """The search words of a rendered body (see generator.search)."""
+        row = self._db.execute("SELECT words FROM rendered WHERE key = ?", (key,)).fetchone()
+        if row is None:
+            raise KeyError(f"rendered body {key} is not in the cache")
+        return row[0]
+
+    def put_rendered(self, items: Iterable[tuple[str, Rendered, str]]) -> None:
+        """Store (key, rendered body, its search words) rows."""
         with self._transaction():
             self._db.executemany(
-                "INSERT OR REPLACE INTO rendered VALUES (?, ?, ?, ?)",
+                "INSERT OR REPLACE INTO rendered VALUES (?, ?, ?, ?, ?)",
                 ((key, r.html, json.dumps([list(h.__dict__.values()) for h in r.toc]),
-                  json.dumps([list(w.__dict__.values()) for w in r.links])) for key, r in items),
+                  json.dumps([list(w.__dict__.values()) for w in r.links]), words) for key, r, words in items),
             )
 
     def prune_rendered(self, keep: Iterable[str]) -> None:

@@ -29,6 +29,11 @@ from generator.urls import Urls
 
 SEARCH_PATH = "search/"
 SEARCH_INDEX_PATH = "search/index.json"
+
+
+def search_shard_path(i: int) -> str:
+    """The i-th words file of the search index (search.js derives the same names)."""
+    return f"search/words-{i}.json"
 GRAPH_PATH = "graph/"
 BRIEF_PATH = "brief/"
 GRAPH_DATA_PATH = "data/graph.json"
@@ -66,6 +71,7 @@ def template_globals(config: SiteConfig, urls: Urls) -> dict[str, Any]:
         "ld_document": partial(exports.ld_document, site_title=config.title, language=config.language, urls=urls),
         "ld_entity": partial(exports.ld_entity, urls=urls),
         "search_index": search.index_json,
+        "search_words": search.shard_json,
         "graph_json": partial(exports.graph_json, urls=urls),
         "stix_json": partial(exports.stix_json, site_title=config.title, language=config.language,
                              max_tlp=config.max_tlp, urls=urls),
@@ -170,12 +176,15 @@ class Features:
         entity_rows = [(e, self.counts[e.ref]) for e in site.entities.values()]
         relations = self._relations()
         dates = [d.date for d in docs]
+        shown = [bodies.get(d.ref) for d in docs]
+        shards = [shown[i : i + search.SHARD] for i in range(0, len(shown), search.SHARD)]
         pages: list[Triple] = [
             (SEARCH_PATH, "search.html", {"title": "Search", **self.filters(),
                                           "first_day": min(dates).isoformat() if dates else "",
                                           "last_day": max(dates).isoformat() if dates else ""}),
             (SEARCH_INDEX_PATH, "search_index.json", {"docs": docs, "tags": tags, "entities": entity_rows,
-                                                      "bodies": [bodies.get(d.ref) for d in docs]}),
+                                                      "bodies": [None] * len(docs), "shards": len(shards)}),
+            *[(search_shard_path(i), "search_words.json", {"bodies": shard}) for i, shard in enumerate(shards)],
             (GRAPH_PATH, "graph.html", self._network()),
             (BRIEF_PATH, "brief.html", self._brief()),
             (GRAPH_DATA_PATH, "graph.json", {"docs": docs, "tags": tags, "entities": entity_rows, **relations}),

@@ -16,7 +16,7 @@ import time
 from pathlib import Path
 
 from generator import __version__, code_version, markdown, render
-from generator.build import BuildResult, BuildState, build
+from generator.build import BuildResult, BuildState, build, search_words
 from generator.cache import Cache
 from generator.config import load_config
 from generator.diagnostics import Diagnostics
@@ -71,7 +71,7 @@ class LiveBuild:
             if [(w.target, w.anchor) for w in rendered.links] != [(w.target, w.anchor) for w in body.links]:
                 return None  # links changed: backlinks may change, take the full path
             updates.append((body, f"{source.digest}:{code_version()}:{state.config.allow_html}", rendered.links, rendered))
-        self.cache.put_rendered((key, rendered) for _, key, _, rendered in updates)
+        self.cache.put_rendered((key, rendered, search_words(rendered)) for _, key, _, rendered in updates)
         for body, key, links, _ in updates:
             body.key, body.links = key, links
         return self._rerender({body.ref for body, *_ in updates}, started)

@@ -14,7 +14,7 @@ import sys
 import traceback
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Iterable, Mapping
+from typing import Any, Callable, Iterable, Mapping, Protocol
 
 import jinja2
 from markupsafe import Markup
@@ -227,6 +227,14 @@ def _template_rel(filename: str | None, name: str) -> str:
         return f"layouts/{path.name}" if path.parent.name == "layouts" else str(path)
 
 
+class BodySource(Protocol):
+    """Where rendered bodies live (generator.cache.Cache)."""
+
+    def html(self, key: str) -> str: ...
+
+    def words(self, key: str) -> str: ...
+
+
 class Body:
     """A rendered Markdown body, filled in only when a template shows it.
 
@@ -237,18 +245,22 @@ class Body:
     __slots__ = ("ref", "key", "links", "targets", "base_path", "source")
 
     def __init__(self, ref: Ref, key: str, links: tuple[WikiLink, ...], targets: tuple[LinkTarget, ...],
-                 base_path: str, source: Callable[[str], str]):
+                 base_path: str, source: "BodySource"):
         self.ref, self.key, self.links, self.targets = ref, key, links, targets
         self.base_path, self.source = base_path, source
 
     def html(self) -> str:
-        return resolve(self.source(self.key), self.links, self.base_path, self.targets)
+        return resolve(self.source.html(self.key), self.links, self.base_path, self.targets)
+
+    def words(self) -> str:
+        """Its distinct words for the search index (computed when it was rendered)."""
+        return self.source.words(self.key)
 
     def __html__(self) -> str:
         return self.html()
 
     def __bool__(self) -> bool:
-        return bool(self.source(self.key).strip())
+        return bool(self.source.html(self.key).strip())
 
     def token(self) -> tuple:
         return (self.key, self.targets)
@@ -260,7 +272,7 @@ def make_bodies(
     targets: Mapping[Ref, tuple[tuple[Ref, str] | None, ...]],
     site: Site,
     urls: Urls,
-    source: Callable[[str], str],
+    source: BodySource,
 ) -> dict[Ref, Body]:
     """A Body for every published document and profile, with [[link]] targets resolved to URLs."""
     bodies: dict[Ref, Body] = {}

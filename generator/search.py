@@ -43,8 +43,19 @@ to under until up was we were what when where which while who whom why will with
 """.split())
 
 
+SHARD = 250  # documents per words file: a body edit rewrites one small file, not the whole index
+
+
 class HasHtml(Protocol):
     def html(self) -> str: ...
+
+
+def words_of(body: HasHtml | None) -> str:
+    """A body's search words: precomputed by the build when it has them, else from its HTML."""
+    if body is None:
+        return ""
+    precomputed = getattr(body, "words", None)
+    return precomputed() if precomputed is not None else body_words(body.html())
 
 
 def fold(text: str) -> str:
@@ -94,11 +105,13 @@ def build_index(
     tags: Sequence[str],
     bodies: Sequence[HasHtml | None],
     entities: Iterable[tuple[Entity, int]],
+    shards: int = 0,
 ) -> dict[str, Any]:
     """The index as a value.
 
     `docs` are newest first; `tags[i]` holds the actor and place keys of docs[i]
-    ("actor/kataib-hezbollah place/baghdad"), `bodies[i]` its body.
+    ("actor/kataib-hezbollah place/baghdad"), `bodies[i]` its body (or None:
+    then its words come from `shards` files, SHARD documents each, see shard_json).
     """
     entity_rows: list[list[Any]] = []
     position: dict[str, int] = {}
@@ -108,10 +121,13 @@ def build_index(
                             page_path(entity.ref), count])
     doc_rows = []
     for doc, keys, body in zip(docs, tags, bodies):
-        text = body_words(body.html()) if body is not None else ""
+        text = words_of(body)
         doc_rows.append([doc.kind, page_path(doc.ref), doc.title, doc.date.isoformat(), doc.summary,
                          [position[k] for k in keys.split() if k in position], text])
-    return {"v": VERSION, "stop": sorted(STOP_WORDS), "entities": entity_rows, "docs": doc_rows}
+    index = {"v": VERSION, "stop": sorted(STOP_WORDS), "entities": entity_rows, "docs": doc_rows}
+    if shards:
+        index["shards"], index["shard_size"] = shards, SHARD
+    return index
 
 
 def index_json(
@@ -119,6 +135,13 @@ def index_json(
     tags: Sequence[str],
     bodies: Sequence[HasHtml | None],
     entities: Iterable[tuple[Entity, int]],
+    shards: int = 0,
 ) -> str:
     """The index file: compact JSON, UTF-8 rather than escapes."""
-    return json.dumps(build_index(docs, tags, bodies, entities), ensure_ascii=False, separators=(",", ":")) + "\n"
+    return json.dumps(build_index(docs, tags, bodies, entities, shards), ensure_ascii=False,
+                      separators=(",", ":")) + "\n"
+
+
+def shard_json(bodies: Sequence[HasHtml | None]) -> str:
+    """One words file: the words of SHARD consecutive documents of the index, in its order."""
+    return json.dumps([words_of(b) for b in bodies], ensure_ascii=False, separators=(",", ":")) + "\n"

@@ -6,6 +6,7 @@ host are translated to the local server. Zero broken links, every page reached.
 """
 
 from __future__ import annotations
+import json
 
 import shutil
 import subprocess
@@ -95,6 +96,8 @@ def crawl(local: str, published: str, start: list[str]) -> Crawl:
             result.ids[urlsplit(final).path] = ids
         elif kind in ("application/xml", "text/xml", "application/atom+xml") or path.endswith(".xml"):
             links = xml_links(data, published.rstrip("/") + path[len(local_base.path.rstrip("/")):])
+        elif path.endswith("/search/index.json"):  # search.js fetches the words files it names
+            links = [f"words-{i}.json" for i in range(json.loads(data).get("shards", 0))]
         else:
             continue
         for link in links:

@@ -111,7 +111,7 @@ def test_edit_is_served_and_only_dependent_files_change(served: Served) -> None:
     # the body changed, not the title: its page, the feed that carries bodies and the
     # full-text search index (when the site has one), nothing else
     assert {".briefing", "articles/drone-attack/index.html", "feed.xml"} <= set(changed), changed
-    assert set(changed) <= {".briefing", "articles/drone-attack/index.html", "feed.xml", "search/index.json"}, changed
+    assert set(changed) <= {".briefing", "articles/drone-attack/index.html", "feed.xml", "search/words-0.json"}, changed
     # what the preview's fast path wrote is exactly what a cold build makes
     cold = served.site.parent / "cold"
     assert build(served.site, output=cold, base_url=served.base.replace("/repo/", "/repo/"), use_cache=False).ok

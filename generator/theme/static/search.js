@@ -23,9 +23,23 @@
   var loading = null;
   function loadIndex(url) {
     if (!loading) {
-      loading = fetch(url).then(function (response) {
-        if (!response.ok) throw new Error("search index: HTTP " + response.status);
-        return response.json();
+      var get = function (address) {
+        return fetch(address).then(function (response) {
+          if (!response.ok) throw new Error("search index: HTTP " + response.status);
+          return response.json();
+        });
+      };
+      // Body words live in small files of shard_size documents each (search/words-N.json),
+      // so that an edit to one body rewrites one of them, not the whole index.
+      loading = get(url).then(function (raw) {
+        var files = [];
+        for (var i = 0; i < (raw.shards || 0); i++) files.push(get(url.replace(/index\.json$/, "words-" + i + ".json")));
+        return Promise.all(files).then(function (shards) {
+          shards.forEach(function (words, i) {
+            words.forEach(function (w, j) { raw.docs[i * raw.shard_size + j][6] = w; });
+          });
+          return raw;
+        });
       }).then(prepare);
       loading.catch(function () { loading = null; }); // let a later attempt retry
     }
