@@ -6,10 +6,18 @@ raising or printing, so one build reports every problem at once, sorted.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Iterable, Iterator, Literal
 
 Level = Literal["error", "warning"]
+# Characters that would break a diagnostic over several lines (str.splitlines splits on all of them).
+_LINE_BREAKING = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+
+
+def one_line(text: str) -> str:
+    """Text safe to print on one line: control and line-separator characters escaped."""
+    return _LINE_BREAKING.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
 
 
 @dataclass(frozen=True, order=True)
@@ -21,7 +29,7 @@ class Diagnostic:
 
     def __str__(self) -> str:
         where = f"{self.path}:{self.line}" if self.line else self.path
-        return f"{where}: {self.level}: {self.message}"
+        return f"{one_line(where)}: {self.level}: {one_line(self.message)}"
 
     def as_dict(self) -> dict[str, object]:
         return {"path": self.path, "line": self.line, "level": self.level, "message": self.message}
