@@ -133,9 +133,6 @@ class Cache:
             self._db.executemany("INSERT OR REPLACE INTO pages VALUES (?, ?, ?)",
                                  ((p, f, d) for p, (f, d) in pages.items()))
 
-    def forget_pages(self) -> None:
-        self._db.execute("DELETE FROM pages")
-
     # ------------------------------------------------------------------ helpers
     def _transaction(self) -> "_Tx":
         return _Tx(self._db)

@@ -84,14 +84,6 @@ class Entity:
 
 
 @dataclass(frozen=True)
-class Mention:
-    """A `[[link]]` from one page to another, with where it was written."""
-
-    source: Ref
-    target: Ref
-
-
-@dataclass(frozen=True)
 class Site:
     """Everything the pages show. Only published things are in here."""
 

@@ -24,6 +24,7 @@ import errno
 import html
 import mimetypes
 import shutil
+import signal
 import socket
 import tempfile
 import threading
@@ -273,6 +274,15 @@ class PreviewServer:
         thread.start()
         if on_ready:
             self.loop.add_callback(on_ready)
+        # Our own handlers, through asyncio so that the loop wakes whichever thread the
+        # signal lands on; and a process started in the background inherits SIGINT as
+        # *ignored*, where Ctrl-C (or a supervisor's SIGINT/SIGTERM) would do nothing.
+        asyncio_loop = getattr(self.loop, "asyncio_loop", None)
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            if asyncio_loop is not None:
+                asyncio_loop.add_signal_handler(sig, self.loop.stop)
+            else:  # pragma: no cover - tornado always runs on asyncio today
+                signal.signal(sig, lambda *_: self.stop())
         try:
             self.loop.start()
         finally:
