@@ -14,6 +14,7 @@ rendered on every core (generator/parallel.py), in a deterministic order.
 from __future__ import annotations
 
 import hashlib
+import json
 import tempfile
 import time
 from dataclasses import dataclass, field
@@ -266,7 +267,7 @@ def _write(config: SiteConfig, env: jinja2.Environment, salt: str, pages: list[r
             raise OutputError(f"two pages would write the same file {rel} (content/{rel} and a generated page)")
         planned[rel] = h
     if not dirty and tree.unchanged(planned):
-        result.written = _unchanged(tree)
+        result.written = WriteResult(len(tree.old), 0, 0, swapped=False)
         result.pages = _LazyPages(config.output_dir, [p.path for p in pages])
         return prints
 
@@ -331,8 +332,6 @@ def _render_to(tree: OutputTree, env: jinja2.Environment, pages: list[render.Pag
 def _update_in_place(tree: OutputTree, planned: dict[str, str], copies: list[tuple[Path, str]],
                      copy_hashes: dict[str, str], new_prints: dict[str, tuple[str, str]],
                      pages: list[render.Page], before: Mapping[str, tuple[str, str]]) -> WriteResult:
-    import json
-
     output = tree.output
     for src, dest in copies:
         rel = output_file(dest)
@@ -352,24 +351,16 @@ def _update_in_place(tree: OutputTree, planned: dict[str, str], copies: list[tup
     return WriteResult(len(files), changed, len(removed), swapped=False)
 
 
-def _unchanged(tree: OutputTree) -> WriteResult:
-    return WriteResult(len(tree.old), 0, 0, swapped=False)
-
-
 class _LazyPages(Mapping[str, bytes]):
     """Pages of a written build, read from the output folder on demand (memory stays flat)."""
 
     def __init__(self, output: Path, paths: list[str]):
-        self._output, self._paths = output, paths
+        self._output, self._paths, self._known = output, paths, frozenset(paths)
 
     def __getitem__(self, path: str) -> bytes:
-        if path not in self._paths_set:
+        if path not in self._known:
             raise KeyError(path)
         return (self._output / output_file(path)).read_bytes()
-
-    @property
-    def _paths_set(self) -> set[str]:
-        return set(self._paths)
 
     def __iter__(self) -> Iterator[str]:
         return iter(self._paths)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import signal
 from typing import Any, Callable, Iterator, Sequence, TypeVar
 
 T = TypeVar("T")
@@ -46,10 +47,21 @@ def ordered_map(
     _TASK = (fn, items)
     try:
         context = multiprocessing.get_context("fork")
-        with context.Pool(processes, initializer=initializer) as pool:
+        with context.Pool(processes, initializer=_worker_start, initargs=(initializer,)) as pool:
             yield from pool.imap(_run, range(len(items)), chunksize=chunksize)
     finally:
         _TASK = None
+
+
+def _worker_start(initializer: Callable[[], None] | None) -> None:
+    """Forget the parent's signal handling: a forked worker inherits asyncio's wakeup
+    file descriptor (the preview server's), and the pool's SIGTERM at shutdown would
+    otherwise reach the parent's loop as if the server itself had been asked to stop."""
+    signal.set_wakeup_fd(-1)
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, signal.SIG_DFL)
+    if initializer is not None:
+        initializer()
 
 
 def _run(index: int) -> Any:

@@ -213,13 +213,13 @@ li{{margin:.4rem 0}}code{{background:#f4f6f8;padding:.1rem .3rem}}.level-error{{
 
 
 class PreviewServer:
-    def __init__(self, preview: Preview, sockets: list[socket.socket], port: int, host: str):
+    def __init__(self, preview: Preview, sockets: list[socket.socket], port: int, host: str, watcher: Watcher):
         self.preview, self.sockets, self.port, self.host = preview, sockets, port, host
         self.loop: ioloop.IOLoop | None = None
         self.idle = locks.Event()
         self.script = f'<script src="/livereload.js?port={port}"></script>'.encode()
         self._stop = threading.Event()
-        self._watcher: Watcher | None = None
+        self._watcher = watcher  # made before the first build, so no save is ever missed
 
     def inject(self, page: bytes) -> bytes:
         at = page.rfind(b"</body>")
@@ -242,15 +242,7 @@ class PreviewServer:
         assert self.loop is not None
         self.loop.add_callback(LiveReloadHandler.reload_waiters, "*")
 
-    def watch_folders(self) -> tuple[list[Path], list[Path]]:
-        site = self.preview.site
-        config = load_config(site, Diagnostics())
-        folders = [site / "content", site / "layouts"] + [(site / w) for w in config.watch]
-        return folders, [site / CONFIG_FILE]
-
     def _watch_loop(self) -> None:
-        folders, files = self.watch_folders()
-        self._watcher = Watcher(folders, files)
         try:
             while not self._stop.is_set():
                 changed = self._watcher.wait(timeout=0.5)
@@ -305,8 +297,10 @@ def prepare(site: Path, host: str, port: int, port_given: bool, drafts: bool, ou
     base_url = f"http://{shown_host}:{actual}{base_path}"
     out = output or Path(tempfile.mkdtemp(prefix="briefing-serve-")) / "site"
     preview = Preview(site.resolve(), out, base_path, base_url, drafts, log)
+    folders = [site / "content", site / "layouts"] + [site / w for w in config.watch]
+    watcher = Watcher(folders, [site / CONFIG_FILE])  # before the first build: no save is missed
     preview.rebuild()
-    return PreviewServer(preview, sockets, actual, host)
+    return PreviewServer(preview, sockets, actual, host, watcher)
 
 
 def cleanup(server: PreviewServer, owned_output: bool) -> None:
