@@ -153,6 +153,7 @@ def environment(config: SiteConfig, urls: Urls) -> jinja2.Environment:
         trim_blocks=True,
         lstrip_blocks=True,
         keep_trailing_newline=True,
+        auto_reload=False,  # a new environment every build: templates never change under one
     )
     env.globals.update(
         site=config,
@@ -165,19 +166,32 @@ def environment(config: SiteConfig, urls: Urls) -> jinja2.Environment:
         confidence_meaning=_CONFIDENCE_MEANING,
     )
     env.globals.update(features.template_globals(config, urls))
-    items: dict[Ref, Markup] = {}
+    items: dict[tuple[Ref, str], Markup] = {}
 
     def doc_item(doc: Document) -> Markup:
         """A document's entry in a listing, rendered once per build however many lists show it."""
-        found = items.get(doc.ref)
+        key = (doc.ref, doc.meta_digest)  # what it shows: a changed front-matter is a new entry
+        found = items.get(key)
         if found is None:
-            found = items[doc.ref] = Markup(env.get_template("doc_item.html").render(doc=doc))
+            found = items[key] = Markup(env.get_template("doc_item.html").render(doc=doc))
         return found
 
     env.globals["doc_item"] = doc_item
     env.filters["date"] = lambda d, fmt="%-d %b %Y": d.strftime(fmt) if d else ""
     env.filters["rfc3339"] = lambda d: f"{d.isoformat()}T00:00:00Z"
     return env
+
+
+def warm_up(env: jinja2.Environment, pages: Iterable[Page], docs: Iterable[Document]) -> None:
+    """Compile the templates these pages use and every document's listing entry, ahead of
+    need: the preview server does this after a full build, so the first save is as fast as the next."""
+    for name in sorted({page.template for page in pages if page.template} | set(env.list_templates())):
+        try:
+            env.get_template(name)
+        except jinja2.TemplateError:
+            return  # the build reported it
+    for doc in docs:
+        env.globals["doc_item"](doc)
 
 
 def render_pages(env: jinja2.Environment, pages: Iterable[Page], diags: Diagnostics) -> dict[str, bytes]:
@@ -307,22 +321,27 @@ def fingerprint(page: Page, salt: str) -> str:
     return hashlib.blake2b("\x1f".join(parts).encode("utf-8", "surrogatepass"), digest_size=16).hexdigest()
 
 
-def bodies_shown(page: Page) -> set[Ref]:
-    """The bodies a page shows (the preview server re-renders exactly these pages when one changes)."""
-    found: set[Ref] = set()
+def shown(page: Page) -> tuple[set[Ref], set[Ref]]:
+    """The documents and the bodies a page shows: the preview server re-renders exactly
+    the pages that show a document whose front-matter changed, or a body that changed."""
+    docs: set[Ref] = set()
+    bodies: set[Ref] = set()
 
     def walk(value: Any) -> None:
-        if isinstance(value, Body):
-            found.add(value.ref)
+        kind = type(value)
+        if kind is Document:
+            docs.add(value.ref)
+        elif kind is Body:
+            bodies.add(value.ref)
         elif isinstance(value, Mapping):
             for item in value.values():
                 walk(item)
-        elif isinstance(value, (list, tuple)) and value and not isinstance(value[0], (Document, str)):
+        elif kind is list or kind is tuple:
             for item in value:
                 walk(item)
 
     walk(page.context)
-    return found
+    return docs, bodies
 
 
 def _tokens(value: Any, emit: Callable[[str], None]) -> None:

@@ -74,14 +74,15 @@ class Preview:
     builds: int = 0
     live: LiveBuild | None = None
 
-    def rebuild(self, changed: set[Path] | None = None) -> BuildResult:
+    def rebuild(self, changed: set[Path] | None = None,
+                early: Callable[[frozenset[str]], None] | None = None) -> BuildResult:
         started = time.perf_counter()
         if self.live is None:
             config = load_config(self.site, Diagnostics())
             self.live = LiveBuild(self.site, self.output, self.base_url, self.drafts,
                                   Cache(config.cache_dir / CACHE_FILE))
         try:
-            result = self.live.run(changed)
+            result = self.live.run(changed, early)
         except Exception as exc:  # a bug must not kill the server: show it like a content error
             diags = Diagnostics()
             diags.error("briefing", 0, f"internal error while building: {type(exc).__name__}: {exc}")
@@ -136,11 +137,11 @@ class _Handler(web.RequestHandler):
         return None
 
     async def get(self, path: str) -> None:
-        await self.server.idle.wait()  # requests wait while a build runs
+        await self.server.ready(path)
         self._serve(path, head=False)
 
     async def head(self, path: str) -> None:
-        await self.server.idle.wait()
+        await self.server.ready(path)
         self._serve(path, head=True)
 
     def _serve(self, raw_path: str, head: bool) -> None:
@@ -216,9 +217,12 @@ class PreviewServer:
     def __init__(self, preview: Preview, sockets: list[socket.socket], port: int, host: str, watcher: Watcher):
         self.preview, self.sockets, self.port, self.host = preview, sockets, port, host
         self.loop: ioloop.IOLoop | None = None
-        self.idle = locks.Event()
+        self.idle = locks.Event()  # no build is running, or its first pages are out (see `pending`)
+        self.settled = locks.Event()  # the running build, if any, has written everything
+        self.pending: frozenset[str] = frozenset()  # output files the running build has still to write
         self.script = f'<script src="/livereload.js?port={port}"></script>'.encode()
         self._stop = threading.Event()
+        self._reloaded = False
         self._watcher = watcher  # made before the first build, so no save is ever missed
 
     def inject(self, page: bytes) -> bytes:
@@ -234,9 +238,43 @@ class PreviewServer:
             (r"/(.*)", _Handler, {"server": self}),
         ])
 
+    async def ready(self, raw_path: str) -> None:
+        """Wait until the file this request asks for is up to date."""
+        while True:
+            await self.idle.wait()  # requests wait while a build runs...
+            if not (self.pending and self._file_of(raw_path) in self.pending):
+                return
+            await self.settled.wait()  # ...or, once its first pages are out, for the rest
+
+    def _file_of(self, raw_path: str) -> str:
+        rel = ("/" + unquote(raw_path))[len(self.preview.base_path):]
+        return rel + "index.html" if rel == "" or rel.endswith("/") else rel
+
     def _set_idle(self, idle: bool) -> None:
         assert self.loop is not None
-        self.loop.add_callback(self.idle.set if idle else self.idle.clear)
+
+        def apply() -> None:
+            if idle:
+                self.pending = frozenset()
+                self.settled.set()
+                self.idle.set()
+            else:
+                self.settled.clear()
+                self.idle.clear()
+
+        self.loop.add_callback(apply)
+
+    def _first_pages_out(self, pending: frozenset[str]) -> None:
+        """The edited page is written: serve it (and reload the browser) while the rest renders."""
+        assert self.loop is not None
+
+        def apply() -> None:
+            self.pending = pending
+            self.idle.set()
+
+        self.loop.add_callback(apply)
+        self._reload()
+        self._reloaded = True
 
     def _reload(self) -> None:
         assert self.loop is not None
@@ -249,11 +287,13 @@ class PreviewServer:
                 if not changed or self._stop.is_set():
                     continue
                 self._set_idle(False)
+                self._reloaded = False
                 try:
-                    self.preview.rebuild(changed)
+                    self.preview.rebuild(changed, early=self._first_pages_out)
                 finally:
                     self._set_idle(True)
-                self._reload()
+                if not self._reloaded:
+                    self._reload()
         finally:
             self._watcher.close()
 
@@ -262,6 +302,7 @@ class PreviewServer:
         http = httpserver.HTTPServer(self.application())
         http.add_sockets(self.sockets)
         self.idle.set()
+        self.settled.set()
         thread = threading.Thread(target=self._watch_loop, name="briefing-watch", daemon=True)
         thread.start()
         if on_ready:
@@ -290,13 +331,14 @@ class PreviewServer:
 def prepare(site: Path, host: str, port: int, port_given: bool, drafts: bool, output: Path | None,
             log: Callable[[str], None]) -> PreviewServer:
     """Bind the port, make the output folder and run the first build (errors are shown, not fatal)."""
+    site = site.resolve()  # the watcher reports paths below it, and the fast path compares them
     sockets, actual = bind(host, port, port_given)
     config = load_config(site, Diagnostics())
     base_path = urlsplit(normalise_base_url(config.base_url)).path or "/"
     shown_host = f"[{host}]" if ":" in host else host
     base_url = f"http://{shown_host}:{actual}{base_path}"
     out = output or Path(tempfile.mkdtemp(prefix="briefing-serve-")) / "site"
-    preview = Preview(site.resolve(), out, base_path, base_url, drafts, log)
+    preview = Preview(site, out, base_path, base_url, drafts, log)
     folders = [site / "content", site / "layouts"] + [site / w for w in config.watch]
     watcher = Watcher(folders, [site / CONFIG_FILE])  # before the first build: no save is missed
     preview.rebuild()

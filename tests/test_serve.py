@@ -122,6 +122,25 @@ def test_edit_is_served_and_only_dependent_files_change(served: Served) -> None:
     assert any("content/articles/drone-attack.md changed; rebuilt in" in line for line in served.err), served.err
 
 
+def test_title_edit_reaches_every_page_that_shows_it(served: Served) -> None:
+    before = snapshot(served.output)
+    note = served.site / "content/notes/assessment.md"
+    note.write_text(note.read_text().replace("title: Escalation assessment", "title: Escalation, reassessed"))
+    wait_for(lambda: "Escalation, reassessed" in served.get("notes/assessment/")[1], "the new title")
+    # one request each, no polling: pages still being rendered are held until they are fresh
+    for path in ("", "actors/kataib-hezbollah/", "places/green-zone/", "timeline/", "notes/", "feed.xml"):
+        status, body = served.get(path)
+        assert status == 200 and "Escalation, reassessed" in body and "Escalation assessment" not in body, path
+    after = snapshot(served.output)
+    changed = {k for k in after if before.get(k) != after[k]}
+    assert "articles/drone-attack/index.html" in changed  # it lists the note as related
+    assert "places/baghdad/index.html" not in changed  # it does not show the note
+    cold = served.site.parent / "cold"
+    assert build(served.site, output=cold, base_url=served.base, use_cache=False).ok
+    assert {k: v for k, v in read_tree(cold).items() if k != ".briefing"} == \
+        {k: v for k, v in read_tree(served.output).items() if k != ".briefing"}
+
+
 def test_broken_document_shows_error_page_then_recovers(served: Served) -> None:
     article = served.site / ARTICLE
     good = article.read_text()

@@ -1,0 +1,108 @@
+"""The preview server's fast path (generator/live.py): exactly a cold build's output, sooner."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from conftest import BASIC, read_tree, write_site
+from generator.build import build
+from generator.cache import Cache
+from generator.live import LiveBuild
+
+BASE = "http://127.0.0.1:9/repo/"
+ARTICLE = "content/articles/drone-attack.md"
+NOTE = "content/notes/assessment.md"
+# the note links to the article by slug, so the article's title is free to change
+FILES = {**BASIC, NOTE: BASIC[NOTE].replace("[[Drone attack on Ain al-Asad]]", "[[drone-attack]]"),
+         "content/notes/later.md": "---\ntitle: A later note\ndate: 2023-10-20\nactors: [KH]\n---\nSee [[Escalation assessment]].\n"}
+
+
+def _cold(site: Path) -> dict[str, bytes]:
+    out = site.parent / "cold"
+    result = build(site, output=out, base_url=BASE, use_cache=False)
+    assert result.ok, result.diagnostics
+    return {k: v for k, v in read_tree(out).items() if k != ".briefing"}
+
+
+def _live(tmp_path: Path) -> tuple[Path, LiveBuild]:
+    site = write_site(tmp_path / "site", FILES)
+    live = LiveBuild(site, tmp_path / "preview", BASE, False, Cache(tmp_path / "cache.sqlite"))
+    assert live.run().ok
+    return site, live
+
+
+def _edit(site: Path, rel: str, old: str, new: str) -> Path:
+    path = site / rel
+    text = path.read_text()
+    assert old in text, (old, text)
+    path.write_text(text.replace(old, new, 1))
+    return path
+
+
+@pytest.mark.parametrize("rel, old, new, fast", [
+    (ARTICLE, "title: Drone attack on Ain al-Asad", "title: Drone strike on Ain al-Asad", True),
+    (ARTICLE, "summary: Two drones targeted the base.", "summary: Three drones, one intercepted.", True),
+    (ARTICLE, "was blamed", "was blamed by officials", True),
+    (ARTICLE, "source: {name: Example Wire", "source: {name: Other Wire", True),
+    (NOTE, "confidence: moderate", "confidence: high", True),
+    (ARTICLE, "date: 2023-10-18", "date: 2023-10-21", False),  # order changes
+    (ARTICLE, "actors: [KH, Islamic Resistance in Iraq]", "actors: [KH]", False),  # the graph changes
+    (NOTE, "title: Escalation assessment", "title: Escalation, assessed", False),  # a [[link]] uses it
+    (NOTE, "title: Escalation assessment", "title: Zzz later in the day", False),  # sorts after its neighbour
+    (NOTE, "[[drone-attack]]", "[[Baghdad]]", False),  # backlinks change
+    ("content/actors/kataib-hezbollah.md", "kind: militia", "kind: armed group", False),  # a profile
+    (ARTICLE, "title: Drone attack on Ain al-Asad", "title: [unclosed", False),  # an error: the build reports it
+])
+def test_each_edit_gives_a_cold_builds_output(tmp_path: Path, rel: str, old: str, new: str, fast: bool) -> None:
+    site, live = _live(tmp_path)
+    state = live.state
+    path = _edit(site, rel, old, new)
+    result = live.run({path})
+    assert (live.state is state) == fast  # the fast path keeps the state it updated
+    if not result.ok:
+        assert not fast and result.diagnostics.errors
+        return
+    assert {k: v for k, v in read_tree(live.output).items() if k != ".briefing"} == _cold(site)
+
+
+def test_a_sequence_of_edits_stays_exact(tmp_path: Path) -> None:
+    site, live = _live(tmp_path)
+    state = live.state
+    steps = [
+        (ARTICLE, "title: Drone attack on Ain al-Asad", "title: Drone strike"),
+        (ARTICLE, "title: Drone strike", "title: Drone attack on Ain al-Asad"),
+        (ARTICLE, "was blamed", "was blamed again"),
+        (NOTE, "author: J. Analyst", "author: K. Analyst"),
+    ]
+    for rel, old, new in steps:
+        assert live.run({_edit(site, rel, old, new)}).ok
+        assert live.state is state
+        assert {k: v for k, v in read_tree(live.output).items() if k != ".briefing"} == _cold(site)
+
+
+def test_the_edited_page_comes_first_and_the_rest_is_announced(tmp_path: Path) -> None:
+    site, live = _live(tmp_path)
+    seen: dict[str, object] = {}
+
+    def early(pending: frozenset[str]) -> None:
+        seen["pending"] = pending
+        seen["page"] = (live.output / "articles/drone-attack/index.html").read_text()
+        seen["entity"] = (live.output / "actors/kataib-hezbollah/index.html").read_text()
+
+    path = _edit(site, ARTICLE, "title: Drone attack on Ain al-Asad", "title: Drone strike on the base")
+    result = live.run({path}, early=early)
+    assert result.ok
+    assert "Drone strike on the base" in str(seen["page"])  # written before the rest
+    assert "Drone strike on the base" not in str(seen["entity"])  # not yet: so it is pending
+    pending = seen["pending"]
+    assert isinstance(pending, frozenset)
+    assert "articles/drone-attack/index.html" not in pending
+    assert {"index.html", "actors/kataib-hezbollah/index.html", "notes/assessment/index.html",
+            "feed.xml", "timeline/index.html", "data/stix.json"} <= pending
+    assert "places/green-zone/index.html" not in pending  # it neither lists nor links to the article
+    assert "Drone strike on the base" in (live.output / "actors/kataib-hezbollah/index.html").read_text()
+    # the note links to the article: its link's tooltip is the new title
+    assert 'title="Drone strike on the base"' in (live.output / "notes/assessment/index.html").read_text()
+    assert result.rendered_pages < 40
