@@ -1,14 +1,16 @@
 """One readable build: load everything, link, render, then write once.
 
-    config -> load -> schema -> graph.catalog -> markdown -> graph.link -> render -> write
+    config -> load (+ markdown of changed files) -> schema -> graph.catalog -> markdown -> graph.link
+           -> render -> write
 
 Each stage returns values and appends problems to one Diagnostics; the build
 stops before writing if there is any error, so a broken document never touches
 the previous site. Work that did not change since the previous build is taken
 from the cache (see generator/cache.py): unchanged files are not parsed,
 unchanged bodies not rendered, pages whose inputs are unchanged not rendered
-and their files hard-linked rather than written. Markdown and pages are
-rendered on every core (generator/parallel.py), in a deterministic order.
+and their files hard-linked rather than written. Changed files are parsed and
+their bodies rendered in one pass on every core, and so are pages
+(generator/parallel.py), in a deterministic order.
 """
 
 from __future__ import annotations
@@ -27,7 +29,7 @@ from generator import __version__, code_version, graph, markdown, parallel, rend
 from generator.cache import Cache
 from generator.config import SiteConfig, load_config
 from generator.diagnostics import Diagnostics
-from generator.load import Asset, load_content, read_body
+from generator.load import Asset, RenderBody, SourceDoc, load_content, read_body
 from generator.model import Document, Entity, Ref, Site
 from generator.text import name_key
 from generator.urls import Urls, output_file
@@ -67,6 +69,9 @@ class BuildState:
     pages: list[render.Page]
     prints: dict[str, str]  # site path -> fingerprint
 
+    def __getstate__(self) -> dict[str, Any]:  # kept on disk by warm.py; the environment is made afresh
+        return {**self.__dict__, "env": None}
+
 
 def build(
     site_dir: Path,
@@ -96,16 +101,28 @@ def build(
     if cache is not None:  # the caller's (the preview server keeps one open)
         _run(config, cache, drafts, write, in_place, result, clock)
         return result
+    keep_state = write and use_cache and not in_place and not diags.errors
     with _open_cache(config, use_cache) as own:
+        # warm.py builds on this module's parts; importing it here breaks the cycle
+        from generator import warm
+
+        if keep_state and warm.build(config, own, drafts, result):
+            return result
+        started = time.time()
         _run(config, own, drafts, write, in_place, result, clock)
+        if keep_state and result.ok and result.state is not None:
+            warm.save(config, drafts, result.state, tuple(diags.warnings), started)
+            clock.lap("save state")
+        elif keep_state:
+            warm.forget(config)
     return result
 
 
 def _run(config: SiteConfig, cache: Cache, drafts: bool, write: bool, in_place: bool,
          result: BuildResult, clock: "_Clock") -> None:
     diags = result.diagnostics
-    loaded = load_content(config.root, diags, cache)
-    clock.lap("load")
+    loaded = load_content(config.root, diags, cache, render_body=_body_renderer(config, cache))
+    clock.lap("load+markdown")
 
     docs: list[Document] = []
     profiles: list[Entity] = []
@@ -119,12 +136,10 @@ def _run(config: SiteConfig, cache: Cache, drafts: bool, write: bool, in_place: 
         else:
             failed_names.update(name_key(str(src.meta.get(k, ""))) for k in ("title", "slug"))
             failed_names.add(name_key(src.stem))
-    bodies_in_memory = {src.rel: src.body for src in loaded.docs if src.body is not None}
     cat = graph.catalog(docs, profiles, drafts, config.max_tlp, diags)
     clock.lap("model")
 
-    keys, links = _render_markdown(config, cat, cache, bodies_in_memory)
-    del bodies_in_memory
+    keys, links = _render_markdown(config, cat, cache)
     clock.lap("markdown")
 
     linked = graph.link(cat, links, diags, frozenset(failed_names))
@@ -135,7 +150,7 @@ def _run(config: SiteConfig, cache: Cache, drafts: bool, write: bool, in_place: 
 
     urls = Urls(config.base_url)
     env = render.environment(config, urls)
-    salt = _salt(config, env)
+    salt = salt_of(config, env)
     if salt is None:
         _report_template_errors(env, diags)
         return
@@ -143,19 +158,21 @@ def _run(config: SiteConfig, cache: Cache, drafts: bool, write: bool, in_place: 
     pages = render.plan(linked.site, bodies, config)
     pages.append(render.Page(".nojekyll", "", {}))
     clock.lap("plan")
+    render.doc_items(env).fill(linked.site.documents.values())
+    clock.lap("listing entries")
     if not write:
         result.pages = _render_in_memory(env, pages, cache, diags)
-        result.copied = tuple(output_file(dest) for _, dest in _copies(config, loaded.assets))
+        result.copied = tuple(output_file(dest) for _, dest in copies_of(config, loaded.assets))
         result.rendered_pages = len(pages)
         clock.lap("render")
         return
     try:
-        prints = _write(config, env, salt, pages, _copies(config, loaded.assets), cache, in_place, result)
+        prints = _write(config, env, salt, pages, copies_of(config, loaded.assets), cache, in_place, result)
     except OutputError as exc:
         diags.error(str(config.output_dir), 0, str(exc))
         return
     clock.lap("render+write")
-    if in_place and result.ok:
+    if result.ok:  # for the next build (generator/warm.py) or the preview server's next save (live.py)
         published = {**{d.path: d for d in linked.site.documents.values()},
                      **{e.path: e for e in linked.site.entities.values() if e.has_profile}}
         result.state = BuildState(config, env, salt, linked.site, published, bodies, pages, prints)
@@ -164,25 +181,49 @@ def _run(config: SiteConfig, cache: Cache, drafts: bool, write: bool, in_place: 
 # ---------------------------------------------------------------------------- markdown
 
 
+def _body_key(digest: str, config: SiteConfig) -> str:
+    """A rendered body's cache key: the file's bytes, the generator, the HTML option."""
+    return f"{digest}:{code_version()}:{config.allow_html}"
+
+
+def _render_body(key: str, body: str, allow_html: bool) -> tuple[str, markdown.Rendered, str]:
+    """A body's row for the rendered cache: (key, rendered body, search words)."""
+    rendered = markdown.render(body, allow_html)
+    return key, rendered, search_words(rendered)
+
+
+def _body_renderer(config: SiteConfig, cache: Cache) -> RenderBody:
+    """For load_content: renders, where a changed file is parsed, the body the cache lacks.
+
+    Drafts and held-back documents are rendered too (they are only known as such
+    later); _render_markdown prunes their rows, and nothing else ever reads them.
+    """
+    cached = cache.rendered_keys()
+
+    def render_body(src: SourceDoc) -> tuple[str, markdown.Rendered, str] | None:
+        key = _body_key(src.digest, config)
+        if key in cached or src.body is None:
+            return None
+        return _render_body(key, src.body, config.allow_html)
+
+    return render_body
+
+
 def _render_markdown(
-    config: SiteConfig, cat: graph.Catalog, cache: Cache, bodies_in_memory: dict[str, str]
+    config: SiteConfig, cat: graph.Catalog, cache: Cache
 ) -> tuple[dict[Ref, str], dict[Ref, tuple[markdown.WikiLink, ...]]]:
-    """Cache key and [[links]] of every published body; renders only what the cache lacks."""
+    """Cache key and [[links]] of every published body; renders what the cache still lacks
+    (bodies of unchanged files whose rendering was pruned or never stored), and prunes the rest."""
     items: dict[Ref, Document | Entity] = {r: cat.documents[r] for r in cat.documents if r in cat.published_docs}
     items.update((r, e) for r, e in cat.entities.items() if e.has_profile)
-    flavour = f"{code_version()}:{config.allow_html}"
-    keys = {ref: f"{item.digest}:{flavour}" for ref, item in items.items()}
+    keys = {ref: _body_key(item.digest, config) for ref, item in items.items()}
     known = cache.rendered_links(set(keys.values()))
     missing = sorted({key: item.path for ref, item in items.items() if (key := keys[ref]) not in known}.items())
     root, allow_html = config.root, config.allow_html
 
     def render_one(job: tuple[str, str]) -> tuple[str, markdown.Rendered, str]:
         key, rel = job
-        body = bodies_in_memory.get(rel)
-        if body is None:
-            body = read_body(root, rel)
-        rendered = markdown.render(body, allow_html)
-        return key, rendered, search_words(rendered)
+        return _render_body(key, read_body(root, rel), allow_html)
 
     batch: list[tuple[str, markdown.Rendered, str]] = []
     for key, rendered, words in parallel.ordered_map(render_one, missing, chunksize=32):
@@ -204,7 +245,7 @@ def search_words(rendered: markdown.Rendered) -> str:
 # ------------------------------------------------------------------------------- pages
 
 
-def _salt(config: SiteConfig, env: jinja2.Environment) -> str | None:
+def salt_of(config: SiteConfig, env: jinja2.Environment) -> str | None:
     """What every page depends on besides its context: generator, config, templates."""
     parts = [code_version(), repr(sorted((k, repr(v)) for k, v in vars(config).items()))]
     try:
@@ -220,7 +261,7 @@ def _report_template_errors(env: jinja2.Environment, diags: Diagnostics) -> None
     render.render_pages(env, [], diags)
 
 
-def _render_page(env: jinja2.Environment, page: render.Page) -> bytes | tuple[str, int, str]:
+def render_page(env: jinja2.Environment, page: render.Page) -> bytes | tuple[str, int, str]:
     """Bytes, or (template, line, message) for a template error."""
     if not page.template:
         return b""
@@ -234,7 +275,7 @@ def _render_page(env: jinja2.Environment, page: render.Page) -> bytes | tuple[st
 
 def _render_in_memory(env: jinja2.Environment, pages: list[render.Page], cache: Cache, diags: Diagnostics) -> dict[str, bytes]:
     out: dict[str, bytes] = {}
-    for page, data in zip(pages, parallel.ordered_map(lambda p: _render_page(env, p), pages, initializer=cache.reopen)):
+    for page, data in zip(pages, parallel.ordered_map(lambda p: render_page(env, p), pages, initializer=cache.reopen)):
         if isinstance(data, tuple):
             diags.error(*data)
         else:
@@ -268,7 +309,7 @@ def _write(config: SiteConfig, env: jinja2.Environment, salt: str, pages: list[r
         planned[rel] = h
     if not dirty and tree.unchanged(planned):
         result.written = WriteResult(len(tree.old), 0, 0, swapped=False)
-        result.pages = _LazyPages(config.output_dir, [p.path for p in pages])
+        result.pages = LazyPages(config.output_dir, [p.path for p in pages])
         return prints
 
     if in_place:
@@ -297,7 +338,7 @@ def _write(config: SiteConfig, env: jinja2.Environment, salt: str, pages: list[r
                     continue
                 if not tree.reuse(rel, planned[rel]):
                     # the previous file vanished: render it after all
-                    data = _render_page(env, page)
+                    data = render_page(env, page)
                     if isinstance(data, tuple):
                         diags.error(*data)
                         tree.abort()
@@ -314,19 +355,26 @@ def _write(config: SiteConfig, env: jinja2.Environment, salt: str, pages: list[r
     cache.replace_pages({p.path: new_prints.get(p.path) or before[p.path] for p in pages})
     result.rendered_pages = len(dirty)
     result.changed_paths = tuple(sorted(rel for rel, h in tree.files.items() if tree.old.get(rel) != h))
-    result.pages = _LazyPages(config.output_dir, [p.path for p in pages])
+    result.pages = LazyPages(config.output_dir, [p.path for p in pages])
     return prints
 
 
 def _render_to(tree: OutputTree, env: jinja2.Environment, pages: list[render.Page],
                cache: Cache) -> list[str | tuple[str, int, str]]:
-    """Render pages into the folder being filled (in the workers): digests, or errors."""
+    """Render pages into the folder being filled (in the workers): digests, or errors.
+    The per-document fragments the workers make come back into the parent's (see render.Fragments)."""
+    fragments = render.fragments_of(env)
 
-    def job(page: render.Page) -> str | tuple[str, int, str]:
-        data = _render_page(env, page)
-        return data if isinstance(data, tuple) else tree.place(output_file(page.path), data)
+    def job(page: render.Page) -> tuple[str | tuple[str, int, str], dict[tuple, Any]]:
+        data = render_page(env, page)
+        outcome = data if isinstance(data, tuple) else tree.place(output_file(page.path), data)
+        return outcome, fragments.take_new()
 
-    return list(parallel.ordered_map(job, pages, initializer=cache.reopen, chunksize=8))
+    outcomes = []
+    for outcome, made in parallel.ordered_map(job, pages, initializer=cache.reopen, chunksize=8):
+        fragments.memo.update(made)
+        outcomes.append(outcome)
+    return outcomes
 
 
 def _update_in_place(tree: OutputTree, planned: dict[str, str], copies: list[tuple[Path, str]],
@@ -351,7 +399,7 @@ def _update_in_place(tree: OutputTree, planned: dict[str, str], copies: list[tup
     return WriteResult(len(files), changed, len(removed), swapped=False)
 
 
-class _LazyPages(Mapping[str, bytes]):
+class LazyPages(Mapping[str, bytes]):
     """Pages of a written build, read from the output folder on demand (memory stays flat)."""
 
     def __init__(self, output: Path, paths: list[str]):
@@ -369,7 +417,7 @@ class _LazyPages(Mapping[str, bytes]):
         return len(self._paths)
 
 
-def _copies(config: SiteConfig, assets: tuple[Asset, ...]) -> list[tuple[Path, str]]:
+def copies_of(config: SiteConfig, assets: tuple[Asset, ...]) -> list[tuple[Path, str]]:
     """Theme static files, overridden by layouts/static, then content assets."""
     static: dict[str, Path] = {}
     for folder in (render.THEME / "static", config.layouts_dir / "static"):

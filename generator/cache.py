@@ -90,6 +90,10 @@ class Cache:
                 found[key] = (tuple(Heading(*h) for h in json.loads(toc)), tuple(WikiLink(*w) for w in json.loads(links)))
         return found
 
+    def rendered_keys(self) -> set[str]:
+        """Every rendered body's key (a build checks its new bodies against them in the workers)."""
+        return {key for (key,) in self._db.execute("SELECT key FROM rendered")}
+
     def html(self, key: str) -> str:
         row = self._db.execute("SELECT html FROM rendered WHERE key = ?", (key,)).fetchone()
         if row is None:

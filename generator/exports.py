@@ -23,7 +23,7 @@ import datetime as dt
 import json
 import uuid
 from collections import defaultdict
-from typing import Any, Iterable, Sequence
+from typing import Any, Callable, Iterable, Protocol, Sequence
 
 from markupsafe import Markup
 
@@ -141,7 +141,7 @@ def ld_page(page_path_: str, title: str, site_title: str, description: str, urls
 # --------------------------------------------------------------------------- graph.json
 
 
-def graph_data(
+def graph_json(
     docs: Sequence[Document],
     tags: Sequence[str],
     entities: Iterable[tuple[Entity, int]],
@@ -150,44 +150,73 @@ def graph_data(
     within: Iterable[str],
     mentions: Iterable[str],
     urls: Urls,
-) -> dict[str, Any]:
-    documents, edges = [], []
+    fragments: Fragments | None = None,
+) -> str:
+    """graph.json: compact JSON, serialised piece by piece so that each document's
+    row and edges are made once (`fragments`) and reused while it does not change."""
+    rows, edges = [], []
     for doc, keys in zip(docs, tags):
-        key = ref_key(doc.ref)
-        row: dict[str, Any] = {"id": key, "kind": doc.kind, "slug": doc.slug, "title": doc.title,
-                               "date": doc.date.isoformat(), "url": urls.absolute(page_path(doc.ref)), "tlp": doc.tlp}
-        for name in ("summary", "author", "confidence", "reliability", "credibility"):
-            if getattr(doc, name):
-                row[name] = getattr(doc, name)
-        if doc.updated:
-            row["updated"] = doc.updated.isoformat()
-        if doc.source is not None:
-            row["source"] = {k: v for k, v in (("name", doc.source.name), ("title", doc.source.title), ("url", doc.source.url),
-                                               ("date", doc.source.date.isoformat() if doc.source.date else "")) if v}
-        documents.append(row)
-        edges.extend({"type": "tagged", "source": key, "target": target} for target in keys.split())
+        row, tagged = _fragment(fragments, (doc.ref, doc.meta_digest, "graph", keys), lambda: _graph_document(doc, keys, urls))
+        rows.append(row)
+        if tagged:
+            edges.append(tagged)
     nodes = []
     for entity, count in entities:
-        row = {"id": ref_key(entity.ref), "kind": entity.kind, "slug": entity.slug, "title": entity.title,
-               "url": urls.absolute(page_path(entity.ref)), "documents": count}
+        node = {"id": ref_key(entity.ref), "kind": entity.kind, "slug": entity.slug, "title": entity.title,
+                "url": urls.absolute(page_path(entity.ref)), "documents": count}
         if entity.type:
-            row["type"] = entity.type
+            node["type"] = entity.type
         if entity.aliases:
-            row["aliases"] = list(entity.aliases)
+            node["aliases"] = list(entity.aliases)
         if entity.summary:
-            row["summary"] = entity.summary
+            node["summary"] = entity.summary
         if entity.coordinates:
-            row["coordinates"] = list(entity.coordinates)
-        nodes.append(row)
-    edges += [{"type": "together", "source": a, "target": b, "documents": int(n)}
+            node["coordinates"] = list(entity.coordinates)
+        nodes.append(node)
+    quoted: dict[str, str] = {}  # tens of thousands of pairs over a few hundred keys: quote each key once
+
+    def q(key: str) -> str:
+        found = quoted.get(key)
+        if found is None:
+            found = quoted[key] = _dumps(key)
+        return found
+
+    edges += [f'{{"type":"together","source":{q(a)},"target":{q(b)},"documents":{int(n)}}}'
               for a, b, n in (pair.split() for pair in together)]
     for kind, pairs in (("affiliated", affiliations), ("within", within), ("links-to", mentions)):
-        edges += [{"type": kind, "source": a, "target": b} for a, b in (pair.split() for pair in pairs)]
-    return {"generator": "briefing", "documents": documents, "entities": nodes, "edges": edges}
+        edges += [f'{{"type":{q(kind)},"source":{q(a)},"target":{q(b)}}}' for a, b in (pair.split() for pair in pairs)]
+    return (f'{{"generator":"briefing","documents":[{",".join(rows)}],"entities":{_dumps(nodes)},'
+            f'"edges":[{",".join(edges)}]}}\n')
 
 
-def graph_json(*args: Any, **kwargs: Any) -> str:
-    return json.dumps(graph_data(*args, **kwargs), ensure_ascii=False, separators=(",", ":")) + "\n"
+def _graph_document(doc: Document, keys: str, urls: Urls) -> tuple[str, str]:
+    """A document's row of graph.json and its `tagged` edges, serialised."""
+    key = ref_key(doc.ref)
+    row: dict[str, Any] = {"id": key, "kind": doc.kind, "slug": doc.slug, "title": doc.title,
+                           "date": doc.date.isoformat(), "url": urls.absolute(page_path(doc.ref)), "tlp": doc.tlp}
+    for name in ("summary", "author", "confidence", "reliability", "credibility"):
+        if getattr(doc, name):
+            row[name] = getattr(doc, name)
+    if doc.updated:
+        row["updated"] = doc.updated.isoformat()
+    if doc.source is not None:
+        row["source"] = {k: v for k, v in (("name", doc.source.name), ("title", doc.source.title), ("url", doc.source.url),
+                                           ("date", doc.source.date.isoformat() if doc.source.date else "")) if v}
+    tagged = ",".join(_dumps({"type": "tagged", "source": key, "target": target}) for target in keys.split())
+    return _dumps(row), tagged
+
+
+def _dumps(value: Any) -> str:
+    """Compact JSON, UTF-8 rather than escapes: joined with commas, pieces make the same bytes as the whole."""
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+
+
+class Fragments(Protocol):
+    def get(self, key: tuple, make: Callable[[], Any]) -> Any: ...
+
+
+def _fragment(fragments: Fragments | None, key: tuple, make: Callable[[], Any]) -> Any:
+    return make() if fragments is None else fragments.get(key, make)
 
 
 # --------------------------------------------------------------------------- STIX 2.1
@@ -225,7 +254,7 @@ def _marking(level: str) -> dict[str, Any]:
             "extensions": {TLP_EXTENSION: {"extension_type": "property-extension", "tlp_2_0": level}}}
 
 
-def stix_bundle(
+def stix_json(
     docs: Sequence[Document],
     tags: Sequence[str],
     entities: Sequence[tuple[Entity, int]],
@@ -235,8 +264,10 @@ def stix_bundle(
     language: str,
     max_tlp: str,
     urls: Urls,
-) -> dict[str, Any]:
-    """The bundle as a value. Entities and relationships carry the site's `max_tlp` marking."""
+    fragments: Fragments | None = None,
+) -> str:
+    """The bundle, serialised object by object (each document's report is made once, see
+    graph_json). Entities and relationships carry the site's `max_tlp` marking."""
     dates: dict[str, list[dt.date]] = defaultdict(list)
     for doc, keys in zip(docs, tags):
         for key in keys.split():
@@ -267,9 +298,12 @@ def stix_bundle(
         ids[key], when[key] = obj["id"], (created, modified)
         objects.append(obj)
 
+    out = [_dumps(obj) for obj in objects]
     for doc, keys in zip(docs, tags):  # object_refs may not be empty: an untagged document refers to its producer
-        objects.append(_stix_report(doc, [ids[k] for k in keys.split() if k in ids] or [producer],
-                                    producer, site_title, language, urls))
+        refs = [ids[k] for k in keys.split() if k in ids] or [producer]
+        out.append(_fragment(fragments, (doc.ref, doc.meta_digest, "stix", producer, *refs),
+                             lambda: _dumps(_stix_report(doc, refs, producer, site_title, language, urls))))
+    objects = []  # then the relationships
 
     affiliation_pairs = [tuple(pair.split()) for pair in affiliations]
     for relation, pairs in (("affiliated with (from the actor profile)", affiliation_pairs), ("within", within_pairs)):
@@ -282,11 +316,8 @@ def stix_bundle(
                             "created": stamp, "modified": stamp, "created_by_ref": producer,
                             "relationship_type": "related-to", "description": relation,
                             "source_ref": ids[a], "target_ref": ids[b], "object_marking_refs": site_marking})
-    return {"type": "bundle", "id": stix_id("bundle", "bundle/" + site_title), "objects": objects}
-
-
-def stix_json(*args: Any, **kwargs: Any) -> str:
-    return json.dumps(stix_bundle(*args, **kwargs), ensure_ascii=False, separators=(",", ":")) + "\n"
+    out += [_dumps(obj) for obj in objects]
+    return f'{{"type":"bundle","id":{_dumps(stix_id("bundle", "bundle/" + site_title))},"objects":[{",".join(out)}]}}\n'
 
 
 def _positions(entities: Sequence[Entity], parent_of: dict[str, str], by_key: dict[str, Entity]

@@ -61,8 +61,8 @@ def by_month(docs: list[Document]) -> list[tuple[str, str, list[Document]]]:
     return [(f"{y:04d}-{m:02d}", dt.date(y, m, 1).strftime("%B %Y"), list(g)) for (y, m), g in groups]
 
 
-def template_globals(config: SiteConfig, urls: Urls) -> dict[str, Any]:
-    """Functions and tables the feature templates call."""
+def template_globals(config: SiteConfig, urls: Urls, fragments: exports.Fragments | None = None) -> dict[str, Any]:
+    """Functions and tables the feature templates call (`fragments`: see render.Fragments)."""
     return {
         "reliability_meaning": RELIABILITY,
         "credibility_meaning": CREDIBILITY,
@@ -72,9 +72,9 @@ def template_globals(config: SiteConfig, urls: Urls) -> dict[str, Any]:
         "ld_entity": partial(exports.ld_entity, urls=urls),
         "search_index": search.index_json,
         "search_words": search.shard_json,
-        "graph_json": partial(exports.graph_json, urls=urls),
+        "graph_json": partial(exports.graph_json, urls=urls, fragments=fragments),
         "stix_json": partial(exports.stix_json, site_title=config.title, language=config.language,
-                             max_tlp=config.max_tlp, urls=urls),
+                             max_tlp=config.max_tlp, urls=urls, fragments=fragments),
     }
 
 

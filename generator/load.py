@@ -2,20 +2,26 @@
 
 Nothing here knows what the keys mean; that is :mod:`generator.schema`'s job.
 Files that are not Markdown are collected as assets, copied verbatim.
+Changed files are read and parsed on every core, where their bodies are also
+rendered (by the caller's `render_body`): only front-matter comes back.
 """
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
+import functools
 import hashlib
 import os
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable, Iterator
 
+from generator import parallel
 from generator.cache import Cache, stamp_of
-from generator.diagnostics import Diagnostics
+from generator.diagnostics import Diagnostic, Diagnostics
+from generator.markdown import Rendered
 from generator.yamltext import YamlProblem, load_mapping
 
 SECTIONS = ("articles", "notes", "actors", "places")
@@ -29,7 +35,7 @@ class SourceDoc:
     stem: str  # file name without .md
     meta: dict[str, Any]
     key_lines: dict[str, int]
-    body: str | None  # None when the front-matter came from the cache (see read_body)
+    body: str | None  # None in what load_content returns: bodies stay on disk (see read_body)
     body_line: int  # line of the file on which the body starts
     digest: str  # sha256 of the file's bytes
     meta_digest: str = ""  # sha256 of the front-matter alone: what listings of the document show
@@ -55,77 +61,150 @@ class Loaded:
 # A file modified this recently may be modified again within the file system's
 # timestamp granularity without its stamp changing ("racy git"): never cache it.
 RACY_SECONDS = 2.0
+_BATCH = 500  # rendered bodies stored per transaction
+
+RenderBody = Callable[[SourceDoc], tuple[str, Rendered, str] | None]
+"""Given a freshly parsed document (body included): its (key, rendered body, search words)
+row for the cache, or None when the cache has it already. See load_content."""
 
 
-def load_content(root: Path, diags: Diagnostics, cache: Cache | None = None) -> Loaded:
+@dataclass(frozen=True)
+class _Job:
+    """A Markdown file to read and parse: its stamp did not match the cache's."""
+
+    rel: str
+    section: str
+    path: Path
+    stamp: str
+    mtime: float
+
+
+@dataclass(frozen=True)
+class _Parsed:
+    """A file's outcome: the document without its body (None if it failed), its problems, its row."""
+
+    rel: str
+    doc: SourceDoc | None
+    problems: tuple[Diagnostic, ...]
+    row: tuple[str, Rendered, str] | None = None
+
+
+def load_content(root: Path, diags: Diagnostics, cache: Cache | None = None,
+                 render_body: RenderBody | None = None) -> Loaded:
     """Read every file below root/content, sorted by path for determinism.
 
     With a cache, a file whose size, mtime and inode are unchanged is not read:
-    its front-matter comes from the cache and its body is read only if needed.
+    its front-matter comes from the cache. The other Markdown files are read and
+    parsed in the worker pool (generator/parallel.py), where `render_body`, if
+    given, also renders each body while it is at hand; the rows it returns go to
+    the cache's rendered table. Bodies never reach this process: every returned
+    document has body=None (read_body reads one again). Problems are reported
+    in path order, as if the files had been parsed one by one here.
     """
     content = root / "content"
     if not content.is_dir():
         diags.error("content", 0, "no content/ folder in the site (is --site right?)")
         return Loaded((), (), ())
+    known = cache.sources() if cache is not None else {}
+    now = time.time()
+    steps = [_step(content, path, known) for path in walk(content)]
+    jobs = [step for step in steps if isinstance(step, _Job)]
     docs: list[SourceDoc] = []
     assets: list[Asset] = []
     failed: list[str] = []
-    known = cache.sources() if cache is not None else {}
     fresh: list[tuple[str, str, SourceDoc]] = []
     seen: list[str] = []
-    now = time.time()
-    for path in _walk(content):
-        rel_content = path.relative_to(content).as_posix()
-        rel = f"content/{rel_content}"
-        section = rel_content.split("/", 1)[0]
-        if path.suffix.lower() not in (".md", ".markdown"):
-            assets.append(Asset(rel, rel_content, path))
-            continue
-        if section not in SECTIONS or "/" not in rel_content:
-            diags.warning(rel, 0, f"ignored: Markdown files belong in content/{{{','.join(SECTIONS)}}}/")
-            continue
-        try:
-            stat = path.stat()
-            stamp = stamp_of(stat)
-            if rel in known and known[rel][0] == stamp:
-                docs.append(Cache.load_source(known[rel][1]))
-                seen.append(rel)
-                continue
-            data = path.read_bytes()
-        except OSError as exc:
-            diags.error(rel, 0, f"cannot read: {exc.strerror}")
-            failed.append(rel)
-            continue
-        doc = parse_source(rel, section, path.stem, data, diags)
-        if doc is not None:
-            docs.append(doc)
-            if now - stat.st_mtime > RACY_SECONDS:
-                fresh.append((rel, stamp, dataclasses.replace(doc, body=None)))
-                seen.append(rel)
-        else:
-            failed.append(rel)
+    rows: list[tuple[str, Rendered, str]] = []
+    parse = functools.partial(_parse_job, render_body=render_body)
+    with contextlib.closing(parallel.ordered_map(parse, jobs, chunksize=32)) as parsed:
+        for step in steps:  # in path order, as the files were found
+            if isinstance(step, Asset):
+                assets.append(step)
+            elif isinstance(step, Diagnostic):
+                diags.extend([step])
+            elif isinstance(step, SourceDoc):  # unchanged: from the cache
+                docs.append(step)
+                seen.append(step.rel)
+            elif isinstance(step, _Parsed):  # could not even stat it
+                diags.extend(step.problems)
+                failed.append(step.rel)
+            else:
+                outcome = next(parsed)  # this job's: results come in job order
+                diags.extend(outcome.problems)
+                if outcome.doc is None:
+                    failed.append(step.rel)
+                    continue
+                docs.append(outcome.doc)
+                if now - step.mtime > RACY_SECONDS:
+                    fresh.append((step.rel, step.stamp, outcome.doc))
+                    seen.append(step.rel)
+                if outcome.row is not None and cache is not None:
+                    rows.append(outcome.row)
+                    if len(rows) >= _BATCH:
+                        cache.put_rendered(rows)
+                        rows = []
     if cache is not None:
+        cache.put_rendered(rows)
         cache.put_sources(fresh, keep=seen)
     return Loaded(tuple(docs), tuple(assets), tuple(failed))
 
 
+def _step(content: Path, path: Path,
+          known: dict[str, tuple[str, Any]]) -> Asset | Diagnostic | SourceDoc | _Job | _Parsed:
+    """What to do with one file, decided with a stat at most: copy it, warn about it, take it
+    from the cache, or parse it in a worker (a file that cannot be stat'ed is already an outcome)."""
+    rel_content = path.relative_to(content).as_posix()
+    rel = f"content/{rel_content}"
+    section = rel_content.split("/", 1)[0]
+    if path.suffix.lower() not in (".md", ".markdown"):
+        return Asset(rel, rel_content, path)
+    if section not in SECTIONS or "/" not in rel_content:
+        return Diagnostic(rel, 0, "warning", f"ignored: Markdown files belong in content/{{{','.join(SECTIONS)}}}/")
+    try:
+        stat = path.stat()
+    except OSError as exc:
+        return _Parsed(rel, None, (Diagnostic(rel, 0, "error", f"cannot read: {exc.strerror}"),))
+    stamp = stamp_of(stat)
+    if rel in known and known[rel][0] == stamp:
+        return Cache.load_source(known[rel][1])
+    return _Job(rel, section, path, stamp, stat.st_mtime)
+
+
+def _parse_job(job: _Job, render_body: RenderBody | None) -> _Parsed:
+    """Read, split and parse one file (in a worker); render its body too, then drop it."""
+    problems = Diagnostics()
+    try:
+        data = job.path.read_bytes()
+    except OSError as exc:
+        problems.error(job.rel, 0, f"cannot read: {exc.strerror}")
+        return _Parsed(job.rel, None, tuple(problems.items))
+    doc = parse_source(job.rel, job.section, job.path.stem, data, problems)
+    if doc is None:
+        return _Parsed(job.rel, None, tuple(problems.items))
+    row = render_body(doc) if render_body is not None else None
+    return _Parsed(job.rel, dataclasses.replace(doc, body=None), tuple(problems.items), row)
+
+
 def read_body(root: Path, rel: str) -> str:
-    """The body of a document whose front-matter came from the cache."""
+    """The body of a document load_content returned (it keeps none in memory)."""
     data = (root / rel).read_bytes()
     fresh = parse_source(rel, "", "", data, Diagnostics())
     return fresh.body if fresh is not None and fresh.body is not None else ""
 
 
-def _walk(top: Path) -> list[Path]:
-    found: list[Path] = []
+def walk(top: Path) -> list[Path]:
+    """Every content file below `top`, sorted."""
+    return sorted(Path(dirpath) / name for dirpath, name in walk_names(top))
+
+
+def walk_names(top: Path) -> Iterator[tuple[str, str]]:
+    """(folder, file name) of every content file below `top`, unsorted: hidden folders
+    and editor droppings are never content."""
     for dirpath, dirnames, filenames in os.walk(top):
-        # hidden folders and editor droppings are never content
-        dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
+        dirnames[:] = [d for d in dirnames if not d.startswith(".")]
         for name in filenames:
-            if name.startswith(".") or name.endswith(("~", ".swp", ".swx", ".tmp")) or name.startswith("#"):
-                continue
-            found.append(Path(dirpath) / name)
-    return sorted(found)
+            if not (name.startswith((".", "#")) or name.endswith(("~", ".swp", ".swx", ".tmp"))):
+                yield dirpath, name
 
 
 def parse_source(rel: str, section: str, stem: str, data: bytes, diags: Diagnostics) -> SourceDoc | None:

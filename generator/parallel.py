@@ -37,11 +37,13 @@ def ordered_map(
     processes: int | None = None,
     initializer: Callable[[], None] | None = None,
     chunksize: int = 16,
+    inline_below: int = INLINE_BELOW,
 ) -> Iterator[R]:
-    """Yield fn(item) for every item, in order, using up to `processes` forked workers."""
+    """Yield fn(item) for every item, in order, using up to `processes` forked workers
+    (inline when there are fewer than `inline_below` items: a fork costs more than small jobs)."""
     global _TASK
     processes = processes or workers()
-    if processes <= 1 or len(items) < INLINE_BELOW or "fork" not in multiprocessing.get_all_start_methods():
+    if processes <= 1 or len(items) < inline_below or "fork" not in multiprocessing.get_all_start_methods():
         yield from map(fn, items)
         return
     _TASK = (fn, items)

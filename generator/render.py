@@ -19,7 +19,7 @@ from typing import Any, Callable, Iterable, Mapping, Protocol
 import jinja2
 from markupsafe import Markup
 
-from generator import __version__, features
+from generator import __version__, features, parallel
 from generator.config import SiteConfig
 from generator.diagnostics import Diagnostics
 from generator.markdown import LinkTarget, WikiLink, resolve
@@ -165,33 +165,85 @@ def environment(config: SiteConfig, urls: Urls) -> jinja2.Environment:
         tlp_wording=_TLP_WORDING,
         confidence_meaning=_CONFIDENCE_MEANING,
     )
-    env.globals.update(features.template_globals(config, urls))
-    items: dict[tuple[Ref, str], Markup] = {}
-
-    def doc_item(doc: Document) -> Markup:
-        """A document's entry in a listing, rendered once per build however many lists show it."""
-        key = (doc.ref, doc.meta_digest)  # what it shows: a changed front-matter is a new entry
-        found = items.get(key)
-        if found is None:
-            found = items[key] = Markup(env.get_template("doc_item.html").render(doc=doc))
-        return found
-
-    env.globals["doc_item"] = doc_item
+    fragments = Fragments()
+    env.globals.update(features.template_globals(config, urls, fragments))
+    env.globals["doc_item"] = DocItems(env, fragments)
     env.filters["date"] = lambda d, fmt="%-d %b %Y": d.strftime(fmt) if d else ""
     env.filters["rfc3339"] = lambda d: f"{d.isoformat()}T00:00:00Z"
     return env
 
 
-def warm_up(env: jinja2.Environment, pages: Iterable[Page], docs: Iterable[Document]) -> None:
-    """Compile the templates these pages use and every document's listing entry, ahead of
-    need: the preview server does this after a full build, so the first save is as fast as the next."""
+class Fragments:
+    """Pieces of pages that show one document (its entry in listings, its rows in the
+    exports), made once however many pages show them. Keys start with (ref, meta_digest)
+    and name what else the piece depends on, so a changed front-matter is a new piece:
+    the preview server and warm builds (warm.py) keep them from build to build. Pieces
+    made in forked page workers come back to the parent with `take_new`."""
+
+    def __init__(self) -> None:
+        self.memo: dict[tuple, Any] = {}
+        self._new: list[tuple] = []
+
+    def get(self, key: tuple, make: Callable[[], Any]) -> Any:
+        found = self.memo.get(key)
+        if found is None:
+            found = self.memo[key] = make()
+            self._new.append(key)
+        return found
+
+    def take_new(self) -> dict[tuple, Any]:
+        new = {key: self.memo[key] for key in self._new}
+        self._new.clear()
+        return new
+
+    def keep(self, docs: Iterable[Document]) -> dict[tuple, Any]:
+        """The pieces of these documents as they are (what a saved state keeps)."""
+        current = {(d.ref, d.meta_digest) for d in docs}
+        return {key: value for key, value in self.memo.items() if key[:2] in current}
+
+
+class DocItems:
+    """`doc_item(doc)` in templates: a document's entry in a listing."""
+
+    def __init__(self, env: jinja2.Environment, fragments: Fragments):
+        self.env, self.fragments = env, fragments
+
+    def __call__(self, doc: Document) -> Markup:
+        return self.fragments.get((doc.ref, doc.meta_digest, "item"), lambda: self._render(doc))
+
+    def _render(self, doc: Document) -> Markup:
+        return Markup(self.env.get_template("doc_item.html").render(doc=doc))
+
+    def fill(self, docs: Iterable[Document]) -> None:
+        """Render every missing entry, on every core, before the pages that list them
+        (forked page workers then share them instead of each rendering its own)."""
+        memo = self.fragments.memo
+        missing = [d for d in docs if (d.ref, d.meta_digest, "item") not in memo]
+        try:
+            template = self.env.get_template("doc_item.html")
+        except jinja2.TemplateError:
+            return  # reported with the page that uses it
+        rendered = parallel.ordered_map(lambda d: template.render(doc=d), missing, chunksize=256)
+        for doc, html in zip(missing, rendered):
+            memo[(doc.ref, doc.meta_digest, "item")] = Markup(html)
+
+
+def doc_items(env: jinja2.Environment) -> DocItems:
+    return env.globals["doc_item"]  # type: ignore[return-value]
+
+
+def fragments_of(env: jinja2.Environment) -> Fragments:
+    return doc_items(env).fragments
+
+
+def warm_up(env: jinja2.Environment, pages: Iterable[Page]) -> None:
+    """Compile the templates these pages use ahead of need: the preview server does this
+    after a full build, so the first save is as fast as the next."""
     for name in sorted({page.template for page in pages if page.template} | set(env.list_templates())):
         try:
             env.get_template(name)
         except jinja2.TemplateError:
             return  # the build reported it
-    for doc in docs:
-        env.globals["doc_item"](doc)
 
 
 def render_pages(env: jinja2.Environment, pages: Iterable[Page], diags: Diagnostics) -> dict[str, bytes]:
@@ -278,6 +330,13 @@ class Body:
 
     def token(self) -> tuple:
         return (self.key, self.targets)
+
+    def __getstate__(self) -> tuple:  # kept with the build's state (warm.py), without its cache connection
+        return (self.ref, self.key, self.links, self.targets, self.base_path)
+
+    def __setstate__(self, state: tuple) -> None:
+        self.ref, self.key, self.links, self.targets, self.base_path = state
+        self.source = None  # type: ignore[assignment]  # the loader attaches the open cache
 
 
 def make_bodies(

@@ -7,17 +7,22 @@ A *site path* is where a page lives relative to the site root, with pretty URLs:
 - `output_file`: the file under the output folder ("actors/kh/index.html").
 Every link in the output is root-relative under the base path, so pages work
 at any depth, including GitHub Pages' 404.html.
+`Urls` answers are pure functions of the base URL and the argument, so each
+instance remembers them (templates ask for the same links dozens of times a page).
 """
 
 from __future__ import annotations
 
 import posixpath
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from functools import cached_property
 from urllib.parse import quote, urlsplit
 
 from generator.model import Ref
 
 SECTION_OF_KIND = {"article": "articles", "note": "notes", "actor": "actors", "place": "places"}
+_MEMO_LIMIT = 200_000  # entries per table; past it a table starts over (memory stays bounded)
+_SAFE = "/#%:@!$&'()*+,;=~-._"
 
 
 def page_path(ref: Ref) -> str:
@@ -46,22 +51,42 @@ def output_file(site_path: str) -> str:
 @dataclass(frozen=True)
 class Urls:
     base_url: str  # ends with "/": "https://user.github.io/repo/" or "/repo/"
+    # memo tables: not part of the value (equality, hash, repr)
+    _hrefs: dict[str, str] = field(default_factory=dict, init=False, repr=False, compare=False)
+    _refs: dict[Ref, str] = field(default_factory=dict, init=False, repr=False, compare=False)
 
-    @property
+    @cached_property
     def base_path(self) -> str:
         path = urlsplit(self.base_url).path or "/"
         return path if path.endswith("/") else path + "/"
 
-    @property
+    @cached_property
     def origin(self) -> str:
         parts = urlsplit(self.base_url)
         return f"{parts.scheme}://{parts.netloc}" if parts.scheme and parts.netloc else ""
 
     def href(self, site_path: str) -> str:
-        return quote(self.base_path + site_path, safe="/#%:@!$&'()*+,;=~-._")
+        if type(site_path) is not str:  # e.g. a template's Undefined: fail (or not) exactly as without the memo
+            return quote(self.base_path + site_path, safe=_SAFE)
+        memo = self._hrefs
+        found = memo.get(site_path)
+        if found is None:
+            if len(memo) >= _MEMO_LIMIT:
+                memo.clear()
+            found = memo[site_path] = quote(self.base_path + site_path, safe=_SAFE)
+        return found
 
     def absolute(self, site_path: str) -> str:
         return self.origin + self.href(site_path)
 
     def of(self, ref: Ref) -> str:
-        return self.href(page_path(ref))
+        memo = self._refs
+        try:
+            found = memo.get(ref)
+        except TypeError:  # unhashable: not a Ref, let page_path say so
+            return self.href(page_path(ref))
+        if found is None:
+            if len(memo) >= _MEMO_LIMIT:
+                memo.clear()
+            found = memo[ref] = self.href(page_path(ref))
+        return found

@@ -8,8 +8,12 @@ beside the output: a swap needs the same file system) and
 brought up to date by the next build, which then writes only the files that
 differ from it: an incremental build costs what changed, not the whole tree.
 Files are always replaced by rename, never rewritten, because the spare
-shares unchanged files (hard links) with the live site.
-Every destination is checked to stay inside the folder.
+shares unchanged files (hard links) with the live site; a file that is not
+there yet is created with O_EXCL (a new inode by construction), and if it
+turns out to exist after all it is replaced by rename like any other.
+Every destination is checked to stay inside the folder: lexically (no
+absolute path, no `..`, `.` or empty component, no NUL), against the folder
+being filled, which is the tool's own and is resolved once per build.
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ import errno
 import hashlib
 import json
 import os
+import posixpath
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
@@ -28,6 +33,11 @@ from generator import __version__
 
 MARKER = ".briefing"  # proves a folder was written by this tool, so it may be replaced
 SPARE_DIR = ".briefing-cache"
+TEMP_SUFFIX = ".tmp-briefing"
+
+_NEW_FILE = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0) | getattr(os, "O_CLOEXEC", 0)
+_BAD_PARTS = frozenset(("", ".", ".."))
+_WINDOWS = os.name == "nt"
 
 
 def _ignored_dir(folder: Path) -> None:
@@ -68,6 +78,25 @@ def check_output_dir(output: Path, site_root: Path) -> None:
         )
 
 
+def safe_rel(rel: str) -> bool:
+    """True when `rel` names a file strictly below a folder, whatever the folder holds.
+
+    Purely lexical: "/"-separated, not absolute, no empty, "." or ".." component, no NUL
+    (and on Windows no backslash or drive/stream colon).
+    """
+    if type(rel) is not str or not rel or "\x00" in rel or rel[0] == "/":
+        return False
+    if _WINDOWS and ("\\" in rel or ":" in rel):
+        return False
+    return _BAD_PARTS.isdisjoint(rel.split("/"))
+
+
+def check_rel(rel: str) -> str:
+    if not safe_rel(rel):
+        raise OutputError(f"refusing to write outside the output folder: {rel!r}")
+    return rel
+
+
 def digest(data: bytes) -> str:
     return hashlib.blake2b(data, digest_size=16).hexdigest()
 
@@ -78,25 +107,77 @@ def file_digest(path: Path) -> str:
 
 
 def read_manifest(output: Path) -> dict[str, str]:
-    """The previous build's files and their digests ({} when unknown)."""
+    """The previous build's files and their digests ({} when unknown); unsafe names are dropped."""
     try:
         data = json.loads((output / MARKER).read_text(encoding="utf-8"))
         files = data.get("files", {})
-        return files if isinstance(files, dict) else {}
-    except (OSError, ValueError):
+        if not isinstance(files, dict):
+            return {}
+        return {rel: h for rel, h in files.items() if isinstance(h, str) and safe_rel(rel)}
+    except (OSError, ValueError, AttributeError):
         return {}
+
+
+def _write_new(path: str, data: bytes) -> None:
+    """Create `path` (which must not exist) holding `data`; FileExistsError if it does exist."""
+    fd = os.open(path, _NEW_FILE, 0o666)
+    try:
+        view = memoryview(data)
+        while view:
+            view = view[os.write(fd, view):]
+    except BaseException:
+        os.close(fd)
+        _unlink(path)
+        raise
+    os.close(fd)
+
+
+def _unlink(path: str) -> None:
+    try:
+        os.unlink(path)
+    except FileNotFoundError:
+        pass
+
+
+def _write_temp(path: str, data: bytes) -> str:
+    """Write `data` to a fresh inode beside `path` (a stale temp from a crash is dropped first)."""
+    temp = path + TEMP_SUFFIX
+    try:
+        _write_new(temp, data)
+    except FileExistsError:
+        _unlink(temp)
+        _write_new(temp, data)
+    return temp
+
+
+def _mkdirs(root: str, reldir: str, known: set[str]) -> None:
+    """Make sure root/reldir exists; `known` holds folders already made or seen (races tolerated)."""
+    if reldir in known:
+        return
+    if not reldir:  # the folder itself (the live folder of a first in-place build may not exist yet)
+        os.makedirs(root, exist_ok=True)
+        known.add(reldir)
+        return
+    path = os.path.join(root, reldir)
+    try:
+        os.mkdir(path)
+    except FileExistsError:
+        pass  # made by another worker, or there from an earlier build
+    except FileNotFoundError:
+        _mkdirs(root, posixpath.dirname(reldir), known)
+        try:
+            os.mkdir(path)
+        except FileExistsError:
+            pass
+    known.add(reldir)
 
 
 def write_file(root: Path, rel: str, data: bytes) -> str:
     """Write one file below `root` as a new inode (also from worker processes); returns its digest."""
-    target = _inside(root, rel)
-    temp = target.with_name(target.name + ".tmp-briefing")
-    try:
-        temp.write_bytes(data)
-    except FileNotFoundError:
-        target.parent.mkdir(parents=True, exist_ok=True)
-        temp.write_bytes(data)
-    os.replace(temp, target)
+    check_rel(rel)
+    target = os.path.join(os.fspath(root), rel)
+    os.makedirs(os.path.dirname(target), exist_ok=True)
+    os.replace(_write_temp(target, data), target)
     return digest(data)
 
 
@@ -109,10 +190,22 @@ class OutputTree:
         self.files: dict[str, str] = {}
         self.fresh: Path | None = None
         self.spare_files: dict[str, str] = {}
+        self._root = ""  # the folder being filled, resolved once
+        self._live = ""  # the live output folder, the source of hard links
+        self._linking = False  # filling the spare (not the live folder itself)
+        self._dirs: set[str] = set()  # folders (relative to _root) known to exist
 
     @property
     def spare(self) -> Path:
         return self.output.parent / SPARE_DIR / f"{self.output.name}.spare"
+
+    def _begin(self, folder: Path, linking: bool) -> Path:
+        self.fresh = folder
+        self._root = os.path.realpath(folder)
+        self._live = os.fspath(self.output)
+        self._linking = linking
+        self._dirs = set()
+        return folder
 
     def start(self) -> Path:
         """The folder to fill: the spare from the build before last, or a new one."""
@@ -125,35 +218,78 @@ class OutputTree:
         if not spare.exists():
             spare.mkdir()
         (spare / MARKER).unlink(missing_ok=True)  # it is "unknown" until commit
-        self.fresh = spare
-        return spare
+        return self._begin(spare, linking=True)
 
     def start_in_place(self) -> Path:
         """Update the live folder itself (the preview server, whose requests wait for builds)."""
-        self.fresh = self.output
         self.spare_files = dict(self.old)
-        return self.output
+        return self._begin(self.output, linking=False)
+
+    def _target(self, rel: str) -> str:
+        """The absolute path of `rel` in the folder being filled, its parent folder made."""
+        check_rel(rel)
+        slash = rel.rfind("/")
+        _mkdirs(self._root, rel[:slash] if slash > 0 else "", self._dirs)
+        return os.path.join(self._root, rel)
+
+    def _retry(self, rel: str) -> str:
+        """After FileNotFoundError: a folder we thought was there is gone; make it again."""
+        self._dirs = set()
+        return self._target(rel)
+
+    def _put(self, rel: str, data: bytes) -> None:
+        """Make the file `rel` hold `data`, as a new inode: never an existing file rewritten."""
+        target = self._target(rel)
+        for attempt in (0, 1):
+            try:
+                if self._linking and rel not in self.spare_files:
+                    try:  # not in the spare's manifest: it should not exist, create it directly
+                        _write_new(target, data)
+                        return
+                    except FileExistsError:
+                        pass  # it does after all (left by an aborted build): replace it
+                os.replace(_write_temp(target, data), target)
+                return
+            except FileNotFoundError:
+                if attempt:
+                    raise
+                target = self._retry(rel)
+
+    def _link(self, rel: str) -> bool:
+        """Make `rel` a hard link to the live site's file; False when that cannot be done."""
+        source = os.path.join(self._live, rel)
+        try:
+            target = self._target(rel)
+            if rel not in self.spare_files:
+                try:
+                    os.link(source, target)
+                    return True
+                except FileExistsError:
+                    pass
+            temp = target + TEMP_SUFFIX
+            try:
+                os.link(source, temp)
+            except FileExistsError:
+                _unlink(temp)
+                os.link(source, temp)
+            os.replace(temp, target)
+            return True
+        except OSError:
+            return False
 
     def place(self, rel: str, data: bytes) -> str:
         """Put a rendered file in the folder being filled, writing only if its bytes changed.
 
-        Safe in worker processes: it touches only this file.
+        Safe in worker processes: it touches only this file (and makes its folder, racing safely).
         """
         assert self.fresh is not None
         file_hash = digest(data)
         if self.spare_files.get(rel) == file_hash:
             return file_hash
-        if self.fresh != self.output and self.old.get(rel) == file_hash:
-            target = _inside(self.fresh, rel)
-            temp = target.with_name(target.name + ".tmp-briefing")
-            try:
-                target.parent.mkdir(parents=True, exist_ok=True)
-                os.link(self.output / rel, temp)
-                os.replace(temp, target)
-                return file_hash
-            except OSError:
-                pass
-        return write_file(self.fresh, rel, data)
+        if self._linking and self.old.get(rel) == file_hash and self._link(rel):
+            return file_hash
+        self._put(rel, data)
+        return file_hash
 
     def claim(self, rel: str) -> None:
         if rel in self.files or rel == MARKER:
@@ -166,15 +302,16 @@ class OutputTree:
     def write(self, rel: str, data: bytes) -> None:
         assert self.fresh is not None
         self.claim(rel)
-        self.files[rel] = write_file(self.fresh, rel, data)
+        self._put(rel, data)
+        self.files[rel] = digest(data)
 
     def copy(self, source: Path, rel: str, file_hash: str) -> None:
         assert self.fresh is not None
         self.claim(rel)
         if self.spare_files.get(rel) != file_hash:
-            target = _inside(self.fresh, rel)
-            target.parent.mkdir(parents=True, exist_ok=True)
-            temp = target.with_name(target.name + ".tmp-briefing")
+            target = self._target(rel)
+            temp = target + TEMP_SUFFIX
+            _unlink(temp)
             shutil.copyfile(source, temp)
             os.replace(temp, target)
         self.files[rel] = file_hash
@@ -185,18 +322,7 @@ class OutputTree:
         if self.spare_files.get(rel) == file_hash:
             self.files[rel] = file_hash
             return True
-        if self.old.get(rel) != file_hash:
-            return False
-        target = _inside(self.fresh, rel)
-        temp = target.with_name(target.name + ".tmp-briefing")
-        try:
-            try:
-                os.link(self.output / rel, temp)
-            except FileNotFoundError:
-                target.parent.mkdir(parents=True, exist_ok=True)
-                os.link(self.output / rel, temp)
-            os.replace(temp, target)
-        except OSError:
+        if self.old.get(rel) != file_hash or not self._link(rel):
             return False
         self.files[rel] = file_hash
         return True
@@ -209,7 +335,7 @@ class OutputTree:
         assert self.fresh is not None
         for rel in self.spare_files:
             if rel not in self.files:
-                (self.fresh / rel).unlink(missing_ok=True)
+                _unlink(os.path.join(self._root, rel))
         (self.fresh / MARKER).write_text(
             json.dumps({"generator": f"briefing {__version__}", "files": dict(sorted(self.files.items()))},
                        indent=0, sort_keys=True) + "\n",
@@ -224,13 +350,6 @@ class OutputTree:
     def abort(self) -> None:
         """Leave the live site alone; the spare stays marked unknown."""
         self.fresh = None
-
-
-def _inside(root: Path, rel: str) -> Path:
-    target = (root / rel).resolve()
-    if root.resolve() not in target.parents:
-        raise OutputError(f"refusing to write outside the output folder: {rel}")
-    return target
 
 
 _RENAME_EXCHANGE = 2

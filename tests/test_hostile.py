@@ -25,6 +25,7 @@ from hypothesis.configuration import set_hypothesis_home_dir
 
 from conftest import BASIC, REPO, read_tree, write_site
 from corpus import write_corpus
+from generator import warm
 from generator.cli import main
 from support import static_server
 
@@ -67,7 +68,7 @@ def assert_tool_folders_hold_only_their_own(site: Path, out: Path) -> None:
     for folder in allowed(site, out)[1:]:
         if folder.is_dir():
             names = {p.name for p in folder.iterdir()}
-            expected = {".gitignore", f"{out.name}.spare"}
+            expected = {".gitignore", f"{out.name}.spare", warm.STATE_FILE, warm.HEAD_FILE}
             assert all(n in expected or n.startswith("cache.sqlite") for n in names), (folder, names)
 
 

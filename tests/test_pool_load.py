@@ -1,0 +1,208 @@
+"""Changed files are read, parsed and rendered in the worker pool: only front-matter comes back.
+
+The pool never changes what is built or reported: one worker and two give the
+same bytes and the same diagnostics, in the same order, as parsing the files
+one by one; bodies stay out of the parent; a body already rendered is not
+rendered again.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+from conftest import BASIC, read_tree, write_site
+from generator import load, markdown, parallel
+from generator.build import build
+from generator.cache import Cache
+from generator.diagnostics import Diagnostics
+from generator.write import MARKER
+
+MANY = 120  # above parallel.INLINE_BELOW, so the pool really runs
+BROKEN = {
+    "content/articles/b-yaml.md": "---\ntitle: x\ndate: 2023-10-18\nactors: [a, b\nplaces: []\n---\n",
+    "content/articles/c-open.md": "---\ntitle: x\ndate: 2023-10-18\n",
+    "content/notes/d-no-front-matter.md": "title: x\n",
+    "content/notes/e-duplicate.md": "---\ntitle: x\ntitle: y\ndate: 2023-10-18\n---\n",
+    "content/places/f-schema.md": "---\ntitle: Somewhere\ncoordinates: [100, 44]\n---\n",
+}
+
+
+def many_files(n: int = MANY) -> dict[str, str]:
+    files = dict(BASIC)
+    for i in range(n):
+        files[f"content/articles/gen-{i:03d}.md"] = (
+            f"---\ntitle: Generated {i}\ndate: 2023-10-{i % 28 + 1:02d}\nactors: [KH, Actor {i % 7}]\n"
+            f"places: [Baghdad, Place {i % 5}]\n---\n## Part {i}\nSee [[KH]] and [[Generated {(i + 1) % n}]].\n"
+        )
+    files["content/articles/held.md"] = "---\ntitle: Held\ndate: 2023-10-02\ndraft: true\n---\nSECRETCANARY plans.\n"
+    files["content/stray.md"] = "---\ntitle: Stray\n---\n"  # misplaced: a warning
+    return files
+
+
+def with_broken(site: Path) -> Path:
+    for rel, text in BROKEN.items():
+        (site / rel).write_text(text, encoding="utf-8")
+    (site / "content/notes/g-binary.md").write_bytes(b"\x00\x01binary")
+    (site / "content/notes/h-latin1.md").write_bytes(b"---\ntitle: caf\xe9\n---\n")
+    (site / "content/notes/c-dangling.md").symlink_to(site / "nowhere.md")  # cannot be stat'ed
+    (site / "content/notes/c-locked.md").write_text("---\ntitle: Locked\n---\n")  # cannot be read: see below
+    return site
+
+
+def lock(monkeypatch: pytest.MonkeyPatch, rel: str) -> None:
+    """Reading `rel` fails (as it would for a file without read permission, even in a worker)."""
+    real = Path.read_bytes
+
+    def read_bytes(path: Path) -> bytes:
+        if path.as_posix().endswith(rel):
+            raise PermissionError(13, "Permission denied", str(path))
+        return real(path)
+
+    monkeypatch.setattr(Path, "read_bytes", read_bytes)
+
+
+def tree(out: Path) -> dict[str, bytes]:
+    return {k: v for k, v in read_tree(out).items() if k != MARKER}
+
+
+@pytest.fixture(autouse=True)
+def no_racy_window(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(load, "RACY_SECONDS", -1.0)  # files a test wrote may be cached (see test_cache)
+
+
+@pytest.fixture
+def renders(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The bodies markdown.render is called with (in this process: use one worker)."""
+    calls: list[str] = []
+    real = markdown.render
+
+    def counting(body: str, allow_html: bool = False) -> markdown.Rendered:
+        calls.append(body)
+        return real(body, allow_html)
+
+    monkeypatch.setattr(markdown, "render", counting)
+    monkeypatch.setenv("BRIEFING_WORKERS", "1")
+    return calls
+
+
+def test_one_worker_and_two_build_the_same_bytes(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    site = write_site(tmp_path / "site", many_files())
+    results = {}
+    for workers in ("1", "2"):
+        monkeypatch.setenv("BRIEFING_WORKERS", workers)
+        out = tmp_path / f"out-{workers}"
+        result = build(site, output=out, use_cache=False)
+        assert result.ok, list(result.diagnostics)
+        results[workers] = (tree(out), [str(d) for d in result.diagnostics.items])
+    assert results["1"] == results["2"]
+    files, diagnostics = results["1"]
+    assert len(files) > MANY and "content/stray.md: warning: ignored" in diagnostics[0]
+    assert not any(b"SECRETCANARY" in data for data in files.values())
+
+
+def test_diagnostics_from_workers_come_back_in_path_order(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    site = with_broken(write_site(tmp_path / "site", many_files()))
+    # what parsing the files one by one in this process reports (the load stage before the pool)
+    expected = Diagnostics()
+    for path in sorted((site / "content").rglob("*.md")):
+        rel = path.relative_to(site).as_posix()
+        if rel == "content/stray.md":
+            expected.warning(rel, 0, "ignored: Markdown files belong in content/{articles,notes,actors,places}/")
+        elif rel == "content/notes/c-dangling.md":
+            expected.error(rel, 0, "cannot read: No such file or directory")
+        elif rel == "content/notes/c-locked.md":
+            expected.error(rel, 0, "cannot read: Permission denied")
+        else:
+            load.parse_source(rel, rel.split("/")[1], path.stem, path.read_bytes(), expected)
+    lock(monkeypatch, "content/notes/c-locked.md")
+    reports = {}
+    for workers in ("1", "2"):
+        monkeypatch.setenv("BRIEFING_WORKERS", workers)
+        diags = Diagnostics()
+        loaded = load.load_content(site, diags, Cache(None))
+        assert diags.items == expected.items  # the same problems, appended in the same order
+        assert loaded.failed == tuple(sorted(d.path for d in expected.errors))
+        result = build(site, output=tmp_path / "out", use_cache=False)
+        assert not result.ok and not (tmp_path / "out").exists()
+        reports[workers] = [str(d) for d in result.diagnostics.items]
+    assert reports["1"] == reports["2"]
+    errors = [line for line in reports["2"] if ": error: " in line]
+    assert errors[:8] == [
+        "content/articles/b-yaml.md:5: error: invalid YAML: did not find expected ',' or ']'",
+        "content/articles/c-open.md:1: error: front-matter is never closed: add a line `---` after it",
+        "content/notes/c-dangling.md: error: cannot read: No such file or directory",
+        "content/notes/c-locked.md: error: cannot read: Permission denied",
+        "content/notes/d-no-front-matter.md:1: error: missing front-matter: the file must start with a line `---`",
+        "content/notes/e-duplicate.md:3: error: duplicate key `title` (first at line 2)",
+        "content/notes/g-binary.md: error: binary file (contains NUL bytes), not Markdown text",
+        "content/notes/h-latin1.md:2: error: not UTF-8 text (invalid byte 0xe9); save the file as UTF-8",
+    ]
+    assert "content/places/f-schema.md:3: error: `coordinates` must be [latitude, longitude]" in " ".join(errors)
+
+
+def test_parent_keeps_no_body(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    site = write_site(tmp_path / "site", many_files())
+    monkeypatch.setenv("BRIEFING_WORKERS", "2")
+    cache = Cache(None)
+    seen: list[str] = []
+
+    def render_body(src: load.SourceDoc) -> tuple[str, markdown.Rendered, str]:
+        assert src.body is not None  # the worker has it...
+        seen.append(src.rel)  # (in the worker's memory: never in this process's list)
+        return src.digest, markdown.render(src.body), ""
+
+    loaded = load.load_content(site, Diagnostics(), cache, render_body=render_body)
+    assert len(loaded.docs) == len(BASIC) + MANY + 1
+    assert all(doc.body is None for doc in loaded.docs)  # ...this process does not
+    assert seen == [] and len(loaded.docs) >= parallel.INLINE_BELOW
+    assert cache.rendered_keys() == {doc.digest for doc in loaded.docs}
+    note = next(doc for doc in loaded.docs if doc.rel == "content/notes/assessment.md")
+    assert "Builds on [[Drone attack" in load.read_body(site, note.rel)
+    assert cache.html(note.digest) == markdown.render(load.read_body(site, note.rel)).html
+
+
+def test_a_body_rendered_before_is_not_rendered_again(tmp_path: Path, renders: list[str]) -> None:
+    site = write_site(tmp_path / "site", many_files())
+    out = tmp_path / "out"
+    assert build(site, output=out).ok
+    assert len(renders) == len(BASIC) + MANY + 1  # every body once, the draft's included
+    first = tree(out)
+
+    renders.clear()
+    note = site / "content/notes/assessment.md"
+    note.write_text(note.read_text().replace("Builds on", "Extends"))
+    assert build(site, output=out).ok
+    assert len(renders) == 1 and renders[0].startswith("Extends")
+    assert b"Extends" in tree(out)["notes/assessment/index.html"]
+
+    renders.clear()
+    article = site / "content/articles/gen-007.md"
+    stat = article.stat()
+    os.utime(article, ns=(stat.st_atime_ns, stat.st_mtime_ns + 1_000_000_000))  # a new stamp, the same bytes:
+    assert build(site, output=out).ok and renders == []  # parsed again, not rendered again
+
+    renders.clear()
+    shutil.rmtree(site / ".briefing-cache")
+    assert build(site, output=tmp_path / "out-cold").ok
+    assert tree(tmp_path / "out-cold") == tree(out) != first
+
+
+def test_held_back_bodies_are_pruned_from_the_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    site = write_site(tmp_path / "site", many_files())
+    monkeypatch.setenv("BRIEFING_WORKERS", "2")
+    out = tmp_path / "out"
+    result = build(site, output=out)
+    assert result.ok and result.site is not None and result.site.held_back == {"draft": 1}
+    cache = Cache(site / ".briefing-cache/cache.sqlite")
+    try:
+        assert not any("SECRETCANARY" in cache.html(key) for key in cache.rendered_keys())
+        assert len(cache.rendered_keys()) == len(BASIC) + MANY  # the draft's body was rendered, then pruned
+    finally:
+        cache.close()
+    assert not any(b"SECRETCANARY" in data for data in read_tree(out).values())
+    assert build(site, output=out, drafts=True).ok  # a drafts build renders it again, from the file
+    assert b"SECRETCANARY" in (out / "articles/held/index.html").read_bytes()
