@@ -181,7 +181,7 @@ def _run(config: SiteConfig, cache: Cache, drafts: bool, write: bool, in_place: 
 # ---------------------------------------------------------------------------- markdown
 
 
-def _body_key(digest: str, config: SiteConfig) -> str:
+def body_key(digest: str, config: SiteConfig) -> str:
     """A rendered body's cache key: the file's bytes, the generator, the HTML option."""
     return f"{digest}:{code_version()}:{config.allow_html}"
 
@@ -201,7 +201,7 @@ def _body_renderer(config: SiteConfig, cache: Cache) -> RenderBody:
     cached = cache.rendered_keys()
 
     def render_body(src: SourceDoc) -> tuple[str, markdown.Rendered, str] | None:
-        key = _body_key(src.digest, config)
+        key = body_key(src.digest, config)
         if key in cached or src.body is None:
             return None
         return _render_body(key, src.body, config.allow_html)
@@ -216,7 +216,7 @@ def _render_markdown(
     (bodies of unchanged files whose rendering was pruned or never stored), and prunes the rest."""
     items: dict[Ref, Document | Entity] = {r: cat.documents[r] for r in cat.documents if r in cat.published_docs}
     items.update((r, e) for r, e in cat.entities.items() if e.has_profile)
-    keys = {ref: _body_key(item.digest, config) for ref, item in items.items()}
+    keys = {ref: body_key(item.digest, config) for ref, item in items.items()}
     known = cache.rendered_links(set(keys.values()))
     missing = sorted({key: item.path for ref, item in items.items() if (key := keys[ref]) not in known}.items())
     root, allow_html = config.root, config.allow_html

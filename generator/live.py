@@ -24,8 +24,8 @@ import time
 from pathlib import Path
 from typing import Callable, Iterable
 
-from generator import __version__, code_version, markdown, render, schema
-from generator.build import BuildResult, BuildState, build, search_words
+from generator import __version__, markdown, render, schema
+from generator.build import BuildResult, BuildState, body_key, build, search_words
 from generator.cache import Cache
 from generator.config import load_config
 from generator.diagnostics import Diagnostics
@@ -214,8 +214,7 @@ def _edit(state: BuildState, index: Index, site: Path, path: Path) -> Edit | Non
     rendered = markdown.render(source.body, state.config.allow_html)
     if [(w.target, w.anchor) for w in rendered.links] != [(w.target, w.anchor) for w in body.links]:
         return None  # links changed: backlinks may change
-    key = f"{source.digest}:{code_version()}:{state.config.allow_html}"
-    return Edit(doc, new, body, key, rendered)
+    return Edit(doc, new, body, body_key(source.digest, state.config), rendered)
 
 
 def _title_is_free(state: BuildState, index: Index, doc: Document, new: Document) -> bool:
