@@ -68,7 +68,8 @@ def edit(site: Path, i: int, title: bool = True) -> Path:
     path = sorted((site / "content" / "notes").glob("*.md"))[i % 50]
     text = path.read_text(encoding="utf-8")
     if title:  # a revised title that keeps its place in the lists (one that moves takes the full build)
-        text = re.sub(r'^title: "(.*?)(?: \[edit \d+\])?"$', lambda m: f'title: "{m.group(1)} [edit {i}]"',
+        stamp = f"{i}.{time.time_ns() % 10**9}"  # never the title it had: runs of the benchmark edit the same files
+        text = re.sub(r'^title: "(.*?)(?: \[edit [\d.]+\])?"$', lambda m: f'title: "{m.group(1)} [edit {stamp}]"',
                       text, count=1, flags=re.M)
     text += f"\n\nEdit marker bench-{i}-{time.time_ns()}.\n"
     path.write_text(text, encoding="utf-8")
