@@ -172,6 +172,7 @@ class LiveBuild:
                 json.dumps({"generator": f"briefing {__version__}", "files": dict(sorted(tree.old.items()))},
                            indent=0, sort_keys=True) + "\n", encoding="utf-8")
         self.cache.update_pages(new_pages)
+        render.fragments_of(state.env).take_new()  # made here, in this process: nothing to hand back
         result = BuildResult(state.config, diags, site=state.site, rendered_pages=len(indices),
                              changed_paths=tuple(sorted(changed_paths)), state=state)
         result.timings["render+write"] = time.perf_counter() - started

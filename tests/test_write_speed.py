@@ -172,7 +172,6 @@ def _race(tree: OutputTree, worker: int, errors: multiprocessing.Queue) -> None:
         errors.put(repr(exc))
 
 
-@pytest.mark.skipif("fork" not in multiprocessing.get_all_start_methods(), reason="workers are forked")
 def test_forked_workers_race_to_make_the_same_folders(tmp_path: Path) -> None:
     tree = OutputTree(tmp_path / "out")
     spare = tree.start()
