@@ -227,14 +227,14 @@ def _render_markdown(
 
     batch: list[tuple[str, markdown.Rendered, str]] = []
     for key, rendered, words in parallel.ordered_map(render_one, missing, chunksize=32):
-        known[key] = (rendered.toc, rendered.links)
+        known[key] = rendered.links
         batch.append((key, rendered, words))
         if len(batch) >= 500:
             cache.put_rendered(batch)
             batch = []
     cache.put_rendered(batch)
     cache.prune_rendered(keys.values())
-    return keys, {ref: known[key][1] for ref, key in keys.items()}
+    return keys, {ref: known[key] for ref, key in keys.items()}
 
 
 def search_words(rendered: markdown.Rendered) -> str:

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any, Iterable, Iterator, Mapping
 
 from generator import code_version
-from generator.markdown import Heading, Rendered, WikiLink
+from generator.markdown import Rendered, WikiLink
 
 SCHEMA = f"briefing-cache-5/{code_version()}"
 _CHUNK = 500
@@ -82,12 +82,13 @@ class Cache:
         return pickle.loads(data)  # noqa: S301 - our own cache file in the user's site folder
 
     # ----------------------------------------------------------------- rendered
-    def rendered_links(self, keys: Iterable[str]) -> dict[str, tuple[tuple[Heading, ...], tuple[WikiLink, ...]]]:
-        found = {}
+    def rendered_links(self, keys: Iterable[str]) -> dict[str, tuple[WikiLink, ...]]:
+        """The [[links]] of the rendered bodies with these keys (those the cache has)."""
+        found: dict[str, tuple[WikiLink, ...]] = {}
         for chunk in _chunks(list(keys)):
             marks = ",".join("?" * len(chunk))
-            for key, toc, links in self._db.execute(f"SELECT key, toc, links FROM rendered WHERE key IN ({marks})", chunk):
-                found[key] = (tuple(Heading(*h) for h in json.loads(toc)), tuple(WikiLink(*w) for w in json.loads(links)))
+            for key, links in self._db.execute(f"SELECT key, links FROM rendered WHERE key IN ({marks})", chunk):
+                found[key] = tuple(WikiLink(*w) for w in json.loads(links)) if links != "[]" else ()
         return found
 
     def rendered_keys(self) -> set[str]:

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import bisect
 import difflib
+import heapq
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from typing import Iterable, Mapping
@@ -318,6 +319,6 @@ def _related(
             window = at_list[max(0, at - RELATED_WINDOW) : at + RELATED_WINDOW + 1]
             scores.update(window)
         del scores[mine]
-        best = sorted(scores.items(), key=lambda item: (-item[1], abs(item[0] - mine), item[0]))
-        result[ref] = tuple(order[i] for i, _ in best[:RELATED_LIMIT])
+        best = heapq.nsmallest(RELATED_LIMIT, [(-n, abs(i - mine), i) for i, n in scores.items()])
+        result[ref] = tuple(order[i] for _, _, i in best)
     return result

@@ -389,21 +389,50 @@ def shown(page: Page) -> tuple[set[Ref], set[Ref]]:
     def walk(value: Any) -> None:
         kind = type(value)
         if kind is Document:
-            docs.add(value.ref)
+            docs.add((value.kind, value.slug))
         elif kind is Body:
             bodies.add(value.ref)
-        elif isinstance(value, Mapping):
-            for item in value.values():
-                walk(item)
         elif kind is list or kind is tuple:
             for item in value:
+                if type(item) is Document:  # long lists of documents: no call per item
+                    docs.add((item.kind, item.slug))
+                elif type(item) not in _LEAVES:
+                    walk(item)
+        elif kind is dict:
+            for item in value.values():
+                walk(item)
+        elif kind not in _LEAVES and isinstance(value, Mapping):
+            for item in value.values():
                 walk(item)
 
     walk(page.context)
     return docs, bodies
 
 
+# Types that hold no document, entity or body; exact types, so a subclass takes the general path.
+_LEAVES = frozenset({str, int, float, bool, type(None), dt.date})
+
+
 def _tokens(value: Any, emit: Callable[[str], None]) -> None:
+    kind = type(value)  # the common exact types first: isinstance against ABCs is slow
+    if kind in _LEAVES:
+        emit(repr(value))
+    elif kind is Document:
+        emit(f"D{value.meta_digest}/{value.kind}/{value.slug}")
+    elif kind is dict:
+        for key in sorted(value, key=repr):
+            emit(repr(key))
+            _tokens(value[key], emit)
+    elif kind is tuple or (kind is list and not (value and all(isinstance(d, Document) for d in value))):
+        emit("[")
+        for item in value:
+            _tokens(item, emit)
+        emit("]")
+    else:
+        _tokens_general(value, emit)
+
+
+def _tokens_general(value: Any, emit: Callable[[str], None]) -> None:
     if isinstance(value, list) and value and all(isinstance(d, Document) for d in value):
         emit("L" + ",".join(f"{d.meta_digest}/{d.kind}/{d.slug}" for d in value))  # fast path for long lists
     elif isinstance(value, Document):

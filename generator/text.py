@@ -19,8 +19,11 @@ _NON_WORD = re.compile(r"[^\w]+|_+")
 @lru_cache(maxsize=65536)  # tags repeat across thousands of documents
 def name_key(name: str) -> str:
     """The matching key of a name: lower-case letters and digits joined by '-'."""
-    decomposed = unicodedata.normalize("NFKD", name)
-    stripped = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+    if name.isascii():  # NFKD leaves ASCII as it is, with nothing combining to drop
+        stripped = name
+    else:
+        decomposed = unicodedata.normalize("NFKD", name)
+        stripped = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
     stripped = _APOSTROPHES.sub("", stripped.casefold())
     return _NON_WORD.sub("-", stripped).strip("-")
 
