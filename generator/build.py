@@ -289,7 +289,9 @@ def _write(config: SiteConfig, env: jinja2.Environment, salt: str, pages: list[r
     diags = result.diagnostics
     tree = OutputTree(config.output_dir)
     before = cache.pages()
-    prints = {page.path: render.fingerprint(page, salt) for page in pages}
+    # With nothing to compare with (a first build), every page is rendered and the
+    # workers fingerprint them as they go; otherwise the fingerprints pick the pages.
+    prints = {page.path: render.fingerprint(page, salt) for page in pages} if before else {}
     planned: dict[str, str] = {}
     dirty: list[render.Page] = []
     for page in pages:
@@ -317,7 +319,7 @@ def _write(config: SiteConfig, env: jinja2.Environment, salt: str, pages: list[r
     else:
         tree.start()
     try:
-        rendered = _render_to(tree, env, dirty, cache)
+        rendered = _render_to(tree, env, dirty, cache, None if before else salt, prints)
         new_prints: dict[str, tuple[str, str]] = {}
         for page, outcome in zip(dirty, rendered):
             if isinstance(outcome, tuple):
@@ -359,21 +361,25 @@ def _write(config: SiteConfig, env: jinja2.Environment, salt: str, pages: list[r
     return prints
 
 
-def _render_to(tree: OutputTree, env: jinja2.Environment, pages: list[render.Page],
-               cache: Cache) -> list[str | tuple[str, int, str]]:
+def _render_to(tree: OutputTree, env: jinja2.Environment, pages: list[render.Page], cache: Cache,
+               salt: str | None = None, prints: dict[str, str] | None = None) -> list[str | tuple[str, int, str]]:
     """Render pages into the folder being filled (in the workers): digests, or errors.
-    The per-document fragments the workers make come back into the parent's (see render.Fragments)."""
+    The per-document fragments the workers make come back into the parent's (see render.Fragments).
+    Given a salt, the workers also fingerprint each page, into `prints`."""
     fragments = render.fragments_of(env)
 
-    def job(page: render.Page) -> tuple[str | tuple[str, int, str], dict[tuple, Any]]:
+    def job(page: render.Page) -> tuple[str | tuple[str, int, str], dict[tuple, Any], str]:
         data = render_page(env, page)
         outcome = data if isinstance(data, tuple) else tree.place(output_file(page.path), data)
-        return outcome, fragments.take_new()
+        return outcome, fragments.take_new(), render.fingerprint(page, salt) if salt is not None else ""
 
     outcomes = []
-    for outcome, made in parallel.ordered_map(job, pages, initializer=cache.reopen, chunksize=8):
+    for page, (outcome, made, mark) in zip(pages, parallel.ordered_map(job, pages, initializer=cache.reopen,
+                                                                       chunksize=8)):
         fragments.memo.update(made)
         outcomes.append(outcome)
+        if salt is not None and prints is not None:
+            prints[page.path] = mark
     return outcomes
 
 

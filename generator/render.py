@@ -437,11 +437,17 @@ def _tokens(value: Any, emit: Callable[[str], None]) -> None:
         emit(repr(value))
     elif kind is Document:
         emit(f"D{value.meta_digest}/{value.kind}/{value.slug}")
+    elif kind is Entity:
+        emit(f"E{value.kind}/{value.slug}/{value.meta_digest or value.title}")
+    elif kind is Body:
+        emit("B" + repr(value.token()))
     elif kind is dict:
         for key in sorted(value, key=repr):
             emit(repr(key))
             _tokens(value[key], emit)
-    elif kind is tuple or (kind is list and not (value and all(isinstance(d, Document) for d in value))):
+    elif kind is list and value and all(isinstance(d, Document) for d in value):
+        emit("L" + ",".join(f"{d.meta_digest}/{d.kind}/{d.slug}" for d in value))  # fast path for long lists
+    elif kind is tuple or kind is list:
         emit("[")
         for item in value:
             _tokens(item, emit)
