@@ -1,6 +1,7 @@
 """Run the benchmark: cold, warm, no-op and serve-edit builds against the floor.
 
     python -m benchmarks [--sizes 1000 10000] [--runs 3] [--peers [hugo,pelican,mkdocs]] [--out benchmarks/RESULTS.md]
+                         [--work DIR]
 
 Corpora come from ../shared/bench/make_corpus.py (deterministic). Every number
 is the median of --runs whole-process runs; peak memory is the child's max RSS.
@@ -33,6 +34,11 @@ REPO = HERE.parent
 CORPUS_SCRIPT = REPO.parent / "shared" / "bench" / "make_corpus.py"
 WORK = HERE / "corpora"
 PEERS_VENV = WORK / "peers-venv"
+
+
+def set_work(folder: Path) -> None:
+    global WORK, PEERS_VENV
+    WORK, PEERS_VENV = folder, folder / "peers-venv"
 
 
 def run(cmd: list[str], cwd: Path = REPO) -> tuple[float, int]:
@@ -201,12 +207,16 @@ def main() -> None:
                         help=f"also time these peers (comma list; alone: {','.join(peers.PEERS)}), "
                              "pip-installed by name into a throwaway venv, on the same corpus")
     parser.add_argument("--out", type=Path, default=HERE / "RESULTS.md")
+    parser.add_argument("--work", type=Path, default=WORK, metavar="DIR",
+                        help="where corpora, outputs and the peers' virtualenv live (default: benchmarks/corpora); "
+                             "e.g. a tmpfs such as /dev/shm/bench to take the disk out of the figures")
     args = parser.parse_args()
+    set_work(args.work.resolve())
     chosen = {name.strip() for name in args.peers.split(",") if name.strip()}
     if chosen - set(peers.PEERS):
         parser.error(f"--peers: unknown {', '.join(sorted(chosen - set(peers.PEERS)))} (known: {', '.join(peers.PEERS)})")
     peer_names = [name for name in peers.PEERS if name in chosen]
-    WORK.mkdir(exist_ok=True)
+    WORK.mkdir(parents=True, exist_ok=True)
     versions = peers.install(PEERS_VENV, peer_names) if peer_names else {}
     results = []
     for n in args.sizes:
@@ -218,7 +228,8 @@ def main() -> None:
                    + peers.describe(peer_names, versions)) if peer_names else ""
     text = (f"# Benchmark results\n\n`python -m benchmarks --sizes {' '.join(map(str, args.sizes))} --runs {args.runs}"
             f"{' --peers ' + ','.join(peer_names) if peer_names else ''}` on {platform.machine()}, {os.cpu_count()} CPUs, "
-            f"Python {platform.python_version()}; medians of {args.runs} runs.{about_peers}\n\n"
+            f"Python {platform.python_version()}; medians of {args.runs} runs"
+            f"{'' if WORK == HERE / 'corpora' else f'; files in {WORK}'}.{about_peers}\n\n"
             f"{table(results, peer_names)}\n")
     args.out.write_text(text, encoding="utf-8")
     print(text)
