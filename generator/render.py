@@ -432,32 +432,10 @@ _LEAVES = frozenset({str, int, float, bool, type(None), dt.date})
 
 
 def _tokens(value: Any, emit: Callable[[str], None]) -> None:
-    kind = type(value)  # the common exact types first: isinstance against ABCs is slow
+    kind = type(value)  # exact types are tested before the isinstance checks: those against ABCs are slow
     if kind in _LEAVES:
         emit(repr(value))
-    elif kind is Document:
-        emit(f"D{value.meta_digest}/{value.kind}/{value.slug}")
-    elif kind is Entity:
-        emit(f"E{value.kind}/{value.slug}/{value.meta_digest or value.title}")
-    elif kind is Body:
-        emit("B" + repr(value.token()))
-    elif kind is dict:
-        for key in sorted(value, key=repr):
-            emit(repr(key))
-            _tokens(value[key], emit)
-    elif kind is list and value and all(isinstance(d, Document) for d in value):
-        emit("L" + ",".join(f"{d.meta_digest}/{d.kind}/{d.slug}" for d in value))  # fast path for long lists
-    elif kind is tuple or kind is list:
-        emit("[")
-        for item in value:
-            _tokens(item, emit)
-        emit("]")
-    else:
-        _tokens_general(value, emit)
-
-
-def _tokens_general(value: Any, emit: Callable[[str], None]) -> None:
-    if isinstance(value, list) and value and all(isinstance(d, Document) for d in value):
+    elif isinstance(value, list) and value and all(isinstance(d, Document) for d in value):
         emit("L" + ",".join(f"{d.meta_digest}/{d.kind}/{d.slug}" for d in value))  # fast path for long lists
     elif isinstance(value, Document):
         emit(f"D{value.meta_digest}/{value.kind}/{value.slug}")
@@ -467,7 +445,7 @@ def _tokens_general(value: Any, emit: Callable[[str], None]) -> None:
         emit("B" + repr(value.token()))
     elif isinstance(value, (str, int, float, bool, dt.date)) or value is None:
         emit(repr(value))
-    elif isinstance(value, Mapping):
+    elif kind is not list and kind is not tuple and (kind is dict or isinstance(value, Mapping)):
         for key in sorted(value, key=repr):
             emit(repr(key))
             _tokens(value[key], emit)
