@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import tempfile
 import time
 from dataclasses import dataclass, field
@@ -288,7 +289,7 @@ def _write(config: SiteConfig, env: jinja2.Environment, salt: str, pages: list[r
     """Render what changed and write it; returns every page's fingerprint."""
     diags = result.diagnostics
     tree = OutputTree(config.output_dir)
-    before = cache.pages()
+    before = cache.pages(os.fspath(config.output_dir))
     # With nothing to compare with (a first build), every page is rendered and the
     # workers fingerprint them as they go; otherwise the fingerprints pick the pages.
     prints = {page.path: render.fingerprint(page, salt) for page in pages} if before else {}
@@ -354,7 +355,8 @@ def _write(config: SiteConfig, env: jinja2.Environment, salt: str, pages: list[r
     except BaseException:
         tree.abort()
         raise
-    cache.replace_pages({p.path: new_prints.get(p.path) or before[p.path] for p in pages})
+    cache.replace_pages(os.fspath(config.output_dir),
+                        {p.path: new_prints.get(p.path) or before[p.path] for p in pages})
     result.rendered_pages = len(dirty)
     result.changed_paths = tuple(sorted(rel for rel, h in tree.files.items() if tree.old.get(rel) != h))
     result.pages = LazyPages(config.output_dir, [p.path for p in pages])

@@ -4,8 +4,8 @@ One SQLite file (stdlib, safe against concurrent readers, crash-safe) holds
 - sources:  front-matter of each Markdown file by (path, size, mtime), so an
             unchanged file is neither read nor parsed again;
 - rendered: Markdown rendered to HTML by content key (see markdown.render);
-- pages:    the fingerprint of every page's inputs and the digest of its bytes,
-            so a page whose inputs did not change is not rendered again.
+- pages:    the fingerprint of every page's inputs and the digest of its bytes, per
+            output folder, so a page whose inputs did not change is not rendered again.
 Every key includes the generator version, so an upgrade never serves stale HTML.
 The cache is only an accelerator: deleting the folder is always safe.
 """
@@ -22,7 +22,7 @@ from typing import Any, Iterable, Iterator, Mapping
 from generator import code_version
 from generator.markdown import Rendered, WikiLink
 
-SCHEMA = f"briefing-cache-5/{code_version()}"
+SCHEMA = f"briefing-cache-6/{code_version()}"
 _CHUNK = 500
 
 
@@ -51,7 +51,8 @@ class Cache:
             db.execute("INSERT OR REPLACE INTO meta VALUES ('schema', ?)", (SCHEMA,))
         db.execute("CREATE TABLE IF NOT EXISTS sources (rel TEXT PRIMARY KEY, stamp TEXT, data BLOB)")
         db.execute("CREATE TABLE IF NOT EXISTS rendered (key TEXT PRIMARY KEY, html TEXT, toc TEXT, links TEXT, words TEXT)")
-        db.execute("CREATE TABLE IF NOT EXISTS pages (path TEXT PRIMARY KEY, fingerprint TEXT, digest TEXT)")
+        db.execute("CREATE TABLE IF NOT EXISTS pages (output TEXT, path TEXT, fingerprint TEXT, digest TEXT, "
+                   "PRIMARY KEY (output, path))")
         return db
 
     def reopen(self) -> None:
@@ -125,18 +126,22 @@ class Cache:
                 self._db.executemany("DELETE FROM rendered WHERE key = ?", ((k,) for k in stale))
 
     # -------------------------------------------------------------------- pages
-    def pages(self) -> dict[str, tuple[str, str]]:
-        return {p: (f, d) for p, f, d in self._db.execute("SELECT path, fingerprint, digest FROM pages")}
+    # Kept per output folder: the preview server's folder (another base URL, so other
+    # fingerprints) must not make the next `briefing build` render every page again.
+    def pages(self, output: str) -> dict[str, tuple[str, str]]:
+        rows = self._db.execute("SELECT path, fingerprint, digest FROM pages WHERE output = ?", (output,))
+        return {p: (f, d) for p, f, d in rows}
 
-    def replace_pages(self, pages: Mapping[str, tuple[str, str]]) -> None:
+    def replace_pages(self, output: str, pages: Mapping[str, tuple[str, str]]) -> None:
         with self._transaction():
-            self._db.execute("DELETE FROM pages")
-            self._db.executemany("INSERT INTO pages VALUES (?, ?, ?)", ((p, f, d) for p, (f, d) in pages.items()))
+            self._db.execute("DELETE FROM pages WHERE output = ?", (output,))
+            self._db.executemany("INSERT INTO pages VALUES (?, ?, ?, ?)",
+                                 ((output, p, f, d) for p, (f, d) in pages.items()))
 
-    def update_pages(self, pages: Mapping[str, tuple[str, str]]) -> None:
+    def update_pages(self, output: str, pages: Mapping[str, tuple[str, str]]) -> None:
         with self._transaction():
-            self._db.executemany("INSERT OR REPLACE INTO pages VALUES (?, ?, ?)",
-                                 ((p, f, d) for p, (f, d) in pages.items()))
+            self._db.executemany("INSERT OR REPLACE INTO pages VALUES (?, ?, ?, ?)",
+                                 ((output, p, f, d) for p, (f, d) in pages.items()))
 
     # ------------------------------------------------------------------ helpers
     def _transaction(self) -> "_Tx":

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import os
 import time
 from pathlib import Path
 from typing import Callable, Iterable
@@ -171,7 +172,7 @@ class LiveBuild:
             (self.output / MARKER).write_text(
                 json.dumps({"generator": f"briefing {__version__}", "files": dict(sorted(tree.old.items()))},
                            indent=0, sort_keys=True) + "\n", encoding="utf-8")
-        self.cache.update_pages(new_pages)
+        self.cache.update_pages(os.fspath(state.config.output_dir), new_pages)
         render.fragments_of(state.env).take_new()  # made here, in this process: nothing to hand back
         result = BuildResult(state.config, diags, site=state.site, rendered_pages=len(indices),
                              changed_paths=tuple(sorted(changed_paths)), state=state)

@@ -190,7 +190,7 @@ def _write(config: SiteConfig, state: BuildState, dirty: list[render.Page], cach
     except BaseException:
         tree.abort()
         raise
-    cache.update_pages(prints)
+    cache.update_pages(os.fspath(config.output_dir), prints)
     result.rendered_pages = len(dirty)
     result.changed_paths = tuple(sorted(rel for rel, h in tree.files.items() if tree.old.get(rel) != h))
     return True

@@ -91,6 +91,20 @@ def test_many_incremental_builds_equal_cold_builds(basic_site: Path, tmp_path: P
         assert tree(out) == cold(basic_site, tmp_path), f"round {i}"
 
 
+def test_a_preview_leaves_the_builds_page_fingerprints_alone(basic_site: Path, tmp_path: Path) -> None:
+    """The preview server writes its own folder with its own base URL through the same cache:
+    the next full `briefing build` still renders only the pages that changed."""
+    out = tmp_path / "out"
+    first = build(basic_site, output=out)
+    preview = build(basic_site, output=tmp_path / "preview", base_url="http://127.0.0.1:8000/", in_place=True)
+    assert first.ok and preview.ok and preview.rendered_pages == first.rendered_pages
+    (basic_site / "content/articles/extra.md").write_text(  # a new document: the full build
+        "---\ntitle: Extra\ndate: 2023-11-02\nactors: [KH]\n---\nBody.\n")
+    second = build(basic_site, output=out)
+    assert second.ok and 0 < second.rendered_pages < first.rendered_pages - 10, second.rendered_pages
+    assert tree(out) == cold(basic_site, tmp_path)
+
+
 def test_template_and_config_changes_rebuild_everything(basic_site: Path, tmp_path: Path) -> None:
     out = tmp_path / "out"
     first = build(basic_site, output=out)
