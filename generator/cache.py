@@ -37,6 +37,7 @@ class Cache:
             if not ignore.exists():  # like .pytest_cache: never shows up in `git status`
                 ignore.write_text("# created by briefing: build caches, safe to delete\n*\n", encoding="utf-8")
         self._db = self._open()
+        self._last_html: tuple[str, str] = ("", "")
 
     def _open(self) -> sqlite3.Connection:
         target = str(self.path) if self.path is not None else ":memory:"
@@ -97,9 +98,13 @@ class Cache:
         return {key for (key,) in self._db.execute("SELECT key FROM rendered")}
 
     def html(self, key: str) -> str:
+        last = self._last_html  # a page asks twice: `{% if body %}`, then `{{ body }}`
+        if last[0] == key:
+            return last[1]
         row = self._db.execute("SELECT html FROM rendered WHERE key = ?", (key,)).fetchone()
         if row is None:
             raise KeyError(f"rendered body {key} is not in the cache")
+        self._last_html = (key, row[0])
         return row[0]
 
     def words(self, key: str) -> str:
@@ -122,6 +127,7 @@ class Cache:
         keep_set = set(keep)
         stale = [k for (k,) in self._db.execute("SELECT key FROM rendered") if k not in keep_set]
         if stale:
+            self._last_html = ("", "")
             with self._transaction():
                 self._db.executemany("DELETE FROM rendered WHERE key = ?", ((k,) for k in stale))
 
