@@ -32,6 +32,7 @@ from generator.config import SiteConfig, load_config
 from generator.diagnostics import Diagnostics
 from generator.load import Asset, RenderBody, SourceDoc, load_content, read_body
 from generator.model import Document, Entity, Ref, Site
+from generator.progress import Progress
 from generator.text import name_key
 from generator.urls import Urls, output_file
 from generator.write import OutputError, OutputTree, WriteResult, check_output_dir, file_digest
@@ -83,11 +84,13 @@ def build(
     use_cache: bool = True,
     in_place: bool = False,
     cache: Cache | None = None,
+    progress: Progress | None = None,
 ) -> BuildResult:
     """Build the site in `site_dir` into `output` (or only check it when `write` is False).
 
     `in_place` updates the output folder file by file instead of swapping a
     fresh one in: the preview server's choice, where requests wait for a build.
+    `progress` hears how far the long steps are (generator/progress.py).
     """
     diags = Diagnostics()
     clock = _Clock()
@@ -100,7 +103,7 @@ def build(
             diags.error(str(config.output_dir), 0, str(exc))
             return result
     if cache is not None:  # the caller's (the preview server keeps one open)
-        _run(config, cache, drafts, write, in_place, result, clock)
+        _run(config, cache, drafts, write, in_place, result, clock, progress)
         return result
     keep_state = write and use_cache and not in_place and not diags.errors
     with _open_cache(config, use_cache) as own:
@@ -110,7 +113,7 @@ def build(
         if keep_state and warm.build(config, own, drafts, result):
             return result
         started = time.time()
-        _run(config, own, drafts, write, in_place, result, clock)
+        _run(config, own, drafts, write, in_place, result, clock, progress)
         if keep_state and result.ok and result.state is not None:
             warm.save(config, drafts, result.state, tuple(diags.warnings), started)
             clock.lap("save state")
@@ -120,9 +123,9 @@ def build(
 
 
 def _run(config: SiteConfig, cache: Cache, drafts: bool, write: bool, in_place: bool,
-         result: BuildResult, clock: "_Clock") -> None:
+         result: BuildResult, clock: "_Clock", progress: Progress | None = None) -> None:
     diags = result.diagnostics
-    loaded = load_content(config.root, diags, cache, render_body=_body_renderer(config, cache))
+    loaded = load_content(config.root, diags, cache, render_body=_body_renderer(config, cache), progress=progress)
     clock.lap("load+markdown")
 
     docs: list[Document] = []
@@ -168,7 +171,7 @@ def _run(config: SiteConfig, cache: Cache, drafts: bool, write: bool, in_place: 
         clock.lap("render")
         return
     try:
-        prints = _write(config, env, salt, pages, copies_of(config, loaded.assets), cache, in_place, result)
+        prints = _write(config, env, salt, pages, copies_of(config, loaded.assets), cache, in_place, result, progress)
     except OutputError as exc:
         diags.error(str(config.output_dir), 0, str(exc))
         return
@@ -285,7 +288,8 @@ def _render_in_memory(env: jinja2.Environment, pages: list[render.Page], cache: 
 
 
 def _write(config: SiteConfig, env: jinja2.Environment, salt: str, pages: list[render.Page],
-           copies: list[tuple[Path, str]], cache: Cache, in_place: bool, result: BuildResult) -> dict[str, str]:
+           copies: list[tuple[Path, str]], cache: Cache, in_place: bool, result: BuildResult,
+           progress: Progress | None = None) -> dict[str, str]:
     """Render what changed and write it; returns every page's fingerprint."""
     diags = result.diagnostics
     tree = OutputTree(config.output_dir)
@@ -320,7 +324,7 @@ def _write(config: SiteConfig, env: jinja2.Environment, salt: str, pages: list[r
     else:
         tree.start()
     try:
-        rendered = _render_to(tree, env, dirty, cache, None if before else salt, prints)
+        rendered = _render_to(tree, env, dirty, cache, None if before else salt, prints, progress)
         new_prints: dict[str, tuple[str, str]] = {}
         for page, outcome in zip(dirty, rendered):
             if isinstance(outcome, tuple):
@@ -364,7 +368,8 @@ def _write(config: SiteConfig, env: jinja2.Environment, salt: str, pages: list[r
 
 
 def _render_to(tree: OutputTree, env: jinja2.Environment, pages: list[render.Page], cache: Cache,
-               salt: str | None = None, prints: dict[str, str] | None = None) -> list[str | tuple[str, int, str]]:
+               salt: str | None = None, prints: dict[str, str] | None = None,
+               progress: Progress | None = None) -> list[str | tuple[str, int, str]]:
     """Render pages into the folder being filled (in the workers): digests, or errors.
     The per-document fragments the workers make come back into the parent's (see render.Fragments).
     Given a salt, the workers also fingerprint each page, into `prints`."""
@@ -382,6 +387,8 @@ def _render_to(tree: OutputTree, env: jinja2.Environment, pages: list[render.Pag
         outcomes.append(outcome)
         if salt is not None and prints is not None:
             prints[page.path] = mark
+        if progress is not None:
+            progress("writing pages", len(outcomes), len(pages))
     return outcomes
 
 

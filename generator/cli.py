@@ -15,6 +15,7 @@ from typing import Sequence
 from generator import __version__
 from generator.build import BuildResult, build, summary
 from generator.diagnostics import Diagnostic
+from generator.progress import Meter
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -40,6 +41,7 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--output", "-o", type=Path, help="output folder (default: site.yml `output` or _site)")
     p.add_argument("--strict", action="store_true",
                    help="run the checks of `briefing check` first; any error or warning fails the build, nothing is written")
+    p.add_argument("--timings", action="store_true", help="also print how long each step of the build took")
     p.set_defaults(run=cmd_build)
 
     p = sub.add_parser("check", help="report every problem without writing anything")
@@ -140,7 +142,12 @@ def cmd_build(args: argparse.Namespace) -> int:
             print(f"build failed (--strict): {errors} errors, {warnings} warnings; "
                   f"the previous site in {trial.config.output_dir} is untouched", file=sys.stderr)
             return 1
-    result = build(site, output=output, base_url=args.base_url, drafts=args.drafts)
+    meter = Meter(sys.stderr) if sys.stderr.isatty() else None  # progress on a terminal only
+    try:
+        result = build(site, output=output, base_url=args.base_url, drafts=args.drafts, progress=meter)
+    finally:
+        if meter is not None:
+            meter.clear()
     _report(list(result.diagnostics))
     if not result.ok:
         n = len(result.diagnostics.errors)
@@ -152,6 +159,8 @@ def cmd_build(args: argparse.Namespace) -> int:
     change = (f"{written.changed} changed, {written.removed} removed" if written and written.swapped
               else "no file changed")
     print(f"built {len(result.pages)} pages into {result.config.output_dir} in {total:.2f} s ({change})")
+    if args.timings:
+        print("timings: " + ", ".join(f"{step} {seconds:.2f} s" for step, seconds in result.timings.items()))
     print(_audit(result))
     return 0
 

@@ -22,6 +22,7 @@ from generator import parallel
 from generator.cache import Cache, stamp_of
 from generator.diagnostics import Diagnostic, Diagnostics
 from generator.markdown import Rendered
+from generator.progress import Progress
 from generator.yamltext import YamlProblem, load_mapping
 
 SECTIONS = ("articles", "notes", "actors", "places")
@@ -90,7 +91,7 @@ class _Parsed:
 
 
 def load_content(root: Path, diags: Diagnostics, cache: Cache | None = None,
-                 render_body: RenderBody | None = None) -> Loaded:
+                 render_body: RenderBody | None = None, progress: Progress | None = None) -> Loaded:
     """Read every file below root/content, sorted by path for determinism.
 
     With a cache, a file whose size, mtime and inode are unchanged is not read:
@@ -115,6 +116,7 @@ def load_content(root: Path, diags: Diagnostics, cache: Cache | None = None,
     fresh: list[tuple[str, str, SourceDoc]] = []
     seen: list[str] = []
     rows: list[tuple[str, Rendered, str]] = []
+    done = 0
     parse = functools.partial(_parse_job, render_body=render_body)
     with contextlib.closing(parallel.ordered_map(parse, jobs, chunksize=32)) as parsed:
         for step in steps:  # in path order, as the files were found
@@ -130,6 +132,9 @@ def load_content(root: Path, diags: Diagnostics, cache: Cache | None = None,
                 failed.append(step.rel)
             else:
                 outcome = next(parsed)  # this job's: results come in job order
+                done += 1
+                if progress is not None:
+                    progress("reading Markdown", done, len(jobs))
                 diags.extend(outcome.problems)
                 if outcome.doc is None:
                     failed.append(step.rel)

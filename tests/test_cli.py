@@ -69,3 +69,51 @@ def test_repository_sample_site_builds_cleanly(tmp_path: Path) -> None:
     assert len(places_with_coordinates) >= 10 and site.parent  # hierarchy present
     assert any(e.aliases for e in site.entities_of_kind("actor"))
     assert site.held_back  # the sample shows held-back content too
+
+
+def _build_process(site: Path, out: Path, *extra: str, terminal: bool) -> tuple[str, str]:
+    """Run `python -m generator build` with stderr on a pseudo-terminal or a pipe: (stdout, stderr)."""
+    import os
+    import pty
+
+    cmd = [sys.executable, "-m", "generator", "build", "--site", str(site), "--output", str(out), *extra]
+    if not terminal:
+        done = subprocess.run(cmd, cwd=REPO, capture_output=True, text=True, timeout=120)
+        assert done.returncode == 0, done.stderr
+        return done.stdout, done.stderr
+    leader, follower = pty.openpty()
+    proc = subprocess.Popen(cmd, cwd=REPO, stdout=subprocess.PIPE, stderr=follower, text=True)
+    os.close(follower)
+    seen = b""
+    while True:
+        try:
+            chunk = os.read(leader, 65536)
+        except OSError:  # the process closed the terminal
+            break
+        if not chunk:
+            break
+        seen += chunk
+    stdout = proc.stdout.read() if proc.stdout else ""
+    assert proc.wait(timeout=120) == 0, seen
+    os.close(leader)
+    return stdout, seen.decode()
+
+
+def test_progress_on_a_terminal_only_and_timings_on_request(tmp_path: Path) -> None:
+    from conftest import BASIC, write_site
+
+    files = dict(BASIC)
+    for i in range(60):  # enough for the worker pool
+        files[f"content/articles/gen-{i:02d}.md"] = f"---\ntitle: Generated {i}\ndate: 2023-10-01\nactors: [KH]\n---\nBody {i}.\n"
+    site = write_site(tmp_path / "site", files)
+    stdout, stderr = _build_process(site, tmp_path / "a", terminal=True)
+    assert "\rreading Markdown" in stderr.replace("\x1b[K", "")
+    pages = int(stdout.split("built ", 1)[1].split(" pages", 1)[0])
+    assert f"writing pages {pages:,}/{pages:,}" in stderr  # the last count is always shown...
+    assert stderr.endswith("\r\x1b[K")  # ...and the line is erased before the report
+    assert "timings:" not in stdout
+    stdout, stderr = _build_process(site, tmp_path / "b", "--timings", terminal=False)
+    assert "reading Markdown" not in stderr and "\r" not in stderr  # a pipe gets the report alone
+    timings = stdout.split("timings: ", 1)[1].splitlines()[0]
+    for step in ("load+markdown", "link", "render+write"):
+        assert f"{step} " in timings
