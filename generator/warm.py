@@ -17,15 +17,17 @@ full build. The state file is only an accelerator: deleting it is always safe.
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import os
 import pickle
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any, BinaryIO
 
 from generator import live, parallel, render
-from generator.build import BuildResult, BuildState, LazyPages, copies_of, render_page, salt_of, search_words
+from generator.build import BuildResult, BuildState, LazyPages, copies_of, render_page, salt_of, search_words, settle
 from generator.cache import Cache, stamp_of
 from generator.config import SiteConfig
 from generator.diagnostics import Diagnostic
@@ -116,6 +118,20 @@ def build(config: SiteConfig, cache: Cache, drafts: bool, result: BuildResult) -
     return True
 
 
+def _unpickle(handle: BinaryIO) -> Any:
+    """The state, unpickled with the collector off: it would walk the growing heap many
+    times over for nothing (0.5 s instead of 0.2 s at 10,000 documents); then out of its
+    sight until the build ends (see build.settle)."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        return pickle.load(handle)  # noqa: S301 - our own cache file in the user's site folder
+    finally:
+        settle()  # before the collector is back, or its first pass would walk all of it at once
+        if enabled:
+            gc.enable()
+
+
 def _load(config: SiteConfig, cache: Cache, drafts: bool, wall: float
           ) -> tuple[_Header, BuildState, live.Index, dict[str, str]] | None:
     """The saved state, if it is this build's, with the journal replayed; and the stamps of the content files now."""
@@ -133,7 +149,7 @@ def _load(config: SiteConfig, cache: Cache, drafts: bool, wall: float
         if stamps.keys() != header.stamps.keys():
             return None  # a file added or removed
         with open(config.cache_dir / STATE_FILE, "rb") as handle:
-            token, state, index, items = pickle.load(handle)  # noqa: S301
+            token, state, index, items = _unpickle(handle)
         if token != header.token:
             return None
     except (OSError, EOFError, pickle.UnpicklingError, AttributeError, ImportError, TypeError, ValueError):

@@ -230,3 +230,15 @@ def test_template_errors_name_the_template_and_line(basic_site: Path, tmp_path: 
     (basic_site / "layouts/404.html").write_text("ok\n{{ no_such_variable }}\n")
     result = build(basic_site, output=tmp_path / "out")
     assert any(str(d).startswith("layouts/404.html:2: error: template error: UndefinedError") for d in result.diagnostics), list(result.diagnostics)
+
+
+def test_a_build_hands_every_object_back_to_the_collector(basic_site: Path, tmp_path: Path) -> None:
+    """Builds keep their model out of the collector's sight while they run (build.settle); the
+    preview server runs build after build in one process, so each must undo that when it ends."""
+    import gc
+
+    for _ in range(2):  # a full build, then a warm one (which unpickles its state)
+        assert build(basic_site, output=tmp_path / "out").ok
+        assert gc.get_freeze_count() == 0
+    assert not build(basic_site, output=basic_site / "content").ok  # a refused output folder
+    assert gc.get_freeze_count() == 0
