@@ -172,7 +172,7 @@ def _run(config: SiteConfig, cache: Cache, drafts: bool, write: bool, in_place: 
         return
 
     urls = Urls(config.base_url)
-    env = render.environment(config, urls)
+    env = render.environment(config, urls, compiled_templates(cache))
     salt = salt_of(config, env)
     if salt is None:
         _report_template_errors(env, diags)
@@ -394,6 +394,7 @@ def _render_to(tree: OutputTree, env: jinja2.Environment, pages: list[render.Pag
     The per-document fragments the workers make come back into the parent's (see render.Fragments).
     Given a salt, the workers also fingerprint each page, into `prints`."""
     fragments = render.fragments_of(env)
+    render.warm_up(env, pages)  # compiled once here (or loaded from the cache), not in each worker
 
     def job(page: render.Page) -> tuple[str | tuple[str, int, str], dict[tuple, Any], str]:
         data = render_page(env, page)
@@ -462,6 +463,11 @@ def copies_of(config: SiteConfig, assets: tuple[Asset, ...]) -> list[tuple[Path,
     copies = [(path, dest) for dest, path in sorted(static.items())]
     copies += [(a.source, a.dest) for a in assets]
     return copies
+
+
+def compiled_templates(cache: Cache) -> Path | None:
+    """Where this build keeps compiled templates: beside its cache file."""
+    return cache.path.parent / "templates" if cache.path is not None else None
 
 
 class _open_cache:

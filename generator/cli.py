@@ -24,11 +24,29 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not getattr(args, "command", None):
         parser.print_help()
         return 2
+    global _finished
     try:
-        return int(args.run(args))
+        code = int(args.run(args))
+        _finished = args.command
+        return code
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
+
+
+def run() -> None:
+    """The `briefing` program: `main`, then exit. After a build, without tearing down the
+    model object by object (about 0.1 s at 10,000 documents) — there is nothing left to
+    clean up: the cache is closed, the output committed, the worker pools joined."""
+    code = main()
+    if _finished in ("build", "check"):
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(code)
+    sys.exit(code)
+
+
+_finished = ""  # the command main ran to its end
 
 
 def _parser() -> argparse.ArgumentParser:

@@ -27,7 +27,8 @@ from pathlib import Path
 from typing import Any, BinaryIO
 
 from generator import live, parallel, render
-from generator.build import BuildResult, BuildState, LazyPages, copies_of, render_page, salt_of, search_words, settle
+from generator.build import (BuildResult, BuildState, LazyPages, compiled_templates, copies_of, render_page, salt_of,
+                             search_words, settle)
 from generator.cache import Cache, stamp_of
 from generator.config import SiteConfig
 from generator.diagnostics import Diagnostic
@@ -142,7 +143,7 @@ def _load(config: SiteConfig, cache: Cache, drafts: bool, wall: float
             return None
         if header.static != _static(config):
             return None
-        env = render.environment(config, Urls(config.base_url))
+        env = render.environment(config, Urls(config.base_url), compiled_templates(cache))
         if salt_of(config, env) != header.salt:
             return None
         stamps = _stamps(config.root, wall)
@@ -184,7 +185,10 @@ def _write(config: SiteConfig, state: BuildState, dirty: list[render.Page], cach
                 return data
             return render.fingerprint(page, state.salt), tree.place(output_file(page.path), data)
 
-        # the few pages to render are the big ones (exports, listings): always on every core
+        # the few pages to render are the big ones (exports, listings): always on every core,
+        # the biggest first (as they were last time), so that no core is left with one at the end
+        dirty = sorted(dirty, key=lambda page: -_size(config.output_dir / output_file(page.path)))
+        render.warm_up(state.env, dirty)  # compiled once here (from the cache), not in each worker
         outcomes = list(parallel.ordered_map(job, dirty, initializer=cache.reopen, chunksize=1, inline_below=4))
         prints: dict[str, tuple[str, str]] = {}
         for page, outcome in zip(dirty, outcomes):
@@ -210,6 +214,13 @@ def _write(config: SiteConfig, state: BuildState, dirty: list[render.Page], cach
     result.rendered_pages = len(dirty)
     result.changed_paths = tuple(sorted(rel for rel, h in tree.files.items() if tree.old.get(rel) != h))
     return True
+
+
+def _size(path: Path) -> int:
+    try:
+        return path.stat().st_size
+    except OSError:
+        return 0
 
 
 def _stamps(root: Path, started: float | None) -> dict[str, str]:

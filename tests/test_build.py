@@ -242,3 +242,27 @@ def test_a_build_hands_every_object_back_to_the_collector(basic_site: Path, tmp_
         assert gc.get_freeze_count() == 0
     assert not build(basic_site, output=basic_site / "content").ok  # a refused output folder
     assert gc.get_freeze_count() == 0
+
+
+def test_compiled_templates_are_reused_but_never_stale(basic_site: Path, tmp_path: Path) -> None:
+    """Builds keep compiled templates beside the cache; a changed layout or a damaged entry
+    means compiling again, never showing the old template or failing."""
+    first = tmp_path / "first"
+    assert build(basic_site, output=first).ok
+    compiled = sorted((basic_site / ".briefing-cache/templates").iterdir())
+    assert len(compiled) >= 10  # every template the pages use
+    stamps = {entry: entry.stat().st_mtime_ns for entry in compiled}
+    assert build(basic_site, output=tmp_path / "second").ok
+    assert {entry: entry.stat().st_mtime_ns for entry in compiled} == stamps  # loaded, not compiled and stored again
+    for entry in compiled:
+        entry.write_bytes(b"\x00damaged")
+    again = tmp_path / "again"
+    assert build(basic_site, output=again).ok  # rendered anew (another folder): from damaged entries
+    assert read_tree(again) == read_tree(first)
+    assert all(entry.read_bytes() != b"\x00damaged" for entry in compiled)  # compiled and stored again
+    (basic_site / "layouts").mkdir()
+    (basic_site / "layouts/footer.html").write_text("<p>Desk footer one</p>\n")
+    assert "Desk footer one" in built(basic_site, tmp_path)["index.html"]
+    (basic_site / "layouts/footer.html").write_text("<p>Desk footer two</p>\n")
+    home = built(basic_site, tmp_path)["index.html"]
+    assert "Desk footer two" in home and "Desk footer one" not in home

@@ -55,6 +55,15 @@ def test_python_dash_m_generator(tmp_path: Path) -> None:
     assert "built " in proc.stdout and (tmp_path / "o/index.html").is_file()
     proc = subprocess.run([sys.executable, "-m", "generator", "frobnicate"], capture_output=True, text=True, cwd=REPO)
     assert proc.returncode == 2
+    # a build ends the process at once (no heap teardown): what it printed still arrives, with its exit code
+    (site / "content/notes/bad.md").write_text("---\ntitle: x\ndate: 2023-10-01\nplace: [X]\n---\n")
+    proc = subprocess.run([sys.executable, "-m", "generator", "build", "--site", str(site), "--output", str(tmp_path / "o")],
+                          capture_output=True, text=True, cwd=REPO)
+    assert proc.returncode == 1
+    assert "content/notes/bad.md:4: error: unknown key `place`" in proc.stderr and "build failed: 1 error" in proc.stderr
+    proc = subprocess.run([sys.executable, "-m", "generator", "check", "--site", str(site), "--format", "json"],
+                          capture_output=True, text=True, cwd=REPO)
+    assert proc.returncode == 1 and json.loads(proc.stdout)[0]["path"] == "content/notes/bad.md"
 
 
 def test_repository_sample_site_builds_cleanly(tmp_path: Path) -> None:

@@ -68,8 +68,11 @@ def assert_tool_folders_hold_only_their_own(site: Path, out: Path) -> None:
     for folder in allowed(site, out)[1:]:
         if folder.is_dir():
             names = {p.name for p in folder.iterdir()}
-            expected = {".gitignore", f"{out.name}.spare", warm.STATE_FILE, warm.HEAD_FILE}
+            expected = {".gitignore", f"{out.name}.spare", warm.STATE_FILE, warm.HEAD_FILE, "templates"}
             assert all(n in expected or n.startswith("cache.sqlite") for n in names), (folder, names)
+            if (folder / "templates").is_dir():  # Jinja's compiled templates, and nothing else
+                compiled = {p.name for p in (folder / "templates").iterdir()}
+                assert all(n.startswith("__jinja2_") and n.endswith(".cache") for n in compiled), compiled
 
 
 def snapshot(root: Path, skip: tuple[Path, ...]) -> dict[str, tuple[int, int]]:
