@@ -53,6 +53,7 @@ class BuildResult:
     copied: tuple[str, ...] = ()  # output files copied rather than rendered (write=False only; for the audit)
     timings: dict[str, float] = field(default_factory=dict)
     state: "BuildState | None" = None  # what a live (preview) build keeps for the next one
+    shown: dict[str, render.Shown] = field(default_factory=dict)  # site path -> what it shows, if the workers said
 
     @property
     def ok(self) -> bool:
@@ -132,7 +133,7 @@ def _build(site_dir: Path, output: Path | None, base_url: str | None, drafts: bo
         started = time.time()
         _run(config, own, drafts, write, in_place, result, clock, progress)
         if keep_state and result.ok and result.state is not None:
-            warm.save(config, drafts, result.state, tuple(diags.warnings), started)
+            warm.save(config, drafts, result.state, tuple(diags.warnings), started, shown=result.shown)
             clock.lap("save state")
         elif keep_state:
             warm.forget(config)
@@ -344,7 +345,7 @@ def _write(config: SiteConfig, env: jinja2.Environment, salt: str, pages: list[r
     else:
         tree.start()
     try:
-        rendered = _render_to(tree, env, dirty, cache, None if before else salt, prints, progress)
+        rendered = _render_to(tree, env, dirty, cache, None if before else salt, prints, progress, result.shown)
         new_prints: dict[str, tuple[str, str]] = {}
         for page, outcome in zip(dirty, rendered):
             if isinstance(outcome, tuple):
@@ -389,25 +390,31 @@ def _write(config: SiteConfig, env: jinja2.Environment, salt: str, pages: list[r
 
 def _render_to(tree: OutputTree, env: jinja2.Environment, pages: list[render.Page], cache: Cache,
                salt: str | None = None, prints: dict[str, str] | None = None,
-               progress: Progress | None = None) -> list[str | tuple[str, int, str]]:
+               progress: Progress | None = None, shown: dict[str, render.Shown] | None = None
+               ) -> list[str | tuple[str, int, str]]:
     """Render pages into the folder being filled (in the workers): digests, or errors.
     The per-document fragments the workers make come back into the parent's (see render.Fragments).
-    Given a salt, the workers also fingerprint each page, into `prints`."""
+    Given a salt, the workers also fingerprint each page, into `prints`, and say what it shows, into `shown`."""
     fragments = render.fragments_of(env)
     render.warm_up(env, pages)  # compiled once here (or loaded from the cache), not in each worker
 
-    def job(page: render.Page) -> tuple[str | tuple[str, int, str], dict[tuple, Any], str]:
+    def job(page: render.Page) -> tuple[str | tuple[str, int, str], dict[tuple, Any], str, render.Shown | None]:
         data = render_page(env, page)
         outcome = data if isinstance(data, tuple) else tree.place(output_file(page.path), data)
-        return outcome, fragments.take_new(), render.fingerprint(page, salt) if salt is not None else ""
+        if salt is None:
+            return outcome, fragments.take_new(), "", None
+        found: render.Shown = (set(), set())  # for live.Index, in the fingerprint's walk
+        return outcome, fragments.take_new(), render.fingerprint(page, salt, found), found
 
     outcomes = []
-    for page, (outcome, made, mark) in zip(pages, parallel.ordered_map(job, pages, initializer=cache.reopen,
-                                                                       chunksize=8)):
+    for page, (outcome, made, mark, found) in zip(pages, parallel.ordered_map(job, pages, initializer=cache.reopen,
+                                                                              chunksize=8)):
         fragments.memo.update(made)
         outcomes.append(outcome)
         if salt is not None and prints is not None:
             prints[page.path] = mark
+        if found is not None and shown is not None:
+            shown[page.path] = found
         if progress is not None:
             progress("writing pages", len(outcomes), len(pages))
     return outcomes

@@ -24,7 +24,7 @@ import pickle
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import Any, BinaryIO, Mapping
 
 from generator import live, parallel, render
 from generator.build import (BuildResult, BuildState, LazyPages, compiled_templates, copies_of, render_page, salt_of,
@@ -58,12 +58,13 @@ class _Header:
 
 
 def save(config: SiteConfig, drafts: bool, state: BuildState, warnings: tuple[Diagnostic, ...],
-         started: float, index: live.Index | None = None) -> None:
-    """Keep a full build's state for the next build (files touched since `started` are not trusted)."""
+         started: float, index: live.Index | None = None, shown: Mapping[str, render.Shown] | None = None) -> None:
+    """Keep a full build's state for the next build (files touched since `started` are not trusted);
+    `shown`: what pages show, where the build already knows (see live.Index)."""
     token = os.urandom(8).hex()
     items = render.fragments_of(state.env).keep(state.site.documents.values())
     try:
-        _atomic(config.cache_dir / STATE_FILE, (token, state, index or live.Index(state), items))
+        _atomic(config.cache_dir / STATE_FILE, (token, state, index or live.Index(state, shown), items))
         _atomic(config.cache_dir / HEAD_FILE, _Header(token, state.salt, drafts, _manifest_digest(config),
                                                       _stamps(config.root, started), _static(config), warnings))
     except OSError:

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import BASIC, read_tree, write_site
+from conftest import BASIC, REPO, read_tree, write_site
 from generator import load
 from generator.build import build
 from generator.write import MARKER
@@ -155,3 +155,20 @@ def test_pool_output_is_identical_to_one_process(tmp_path: Path, monkeypatch: py
     monkeypatch.setenv("BRIEFING_WORKERS", "2")
     two = cold(site, tmp_path, "two")
     assert one == two and len(one) > 150
+
+
+def test_a_pages_fingerprint_walk_finds_what_it_shows(tmp_path: Path) -> None:
+    """First builds learn which documents and bodies each page shows while the workers
+    fingerprint it (render.fingerprint(..., found)); it must agree with render.shown,
+    which the preview server and warm builds use to pick the pages an edit touches."""
+    from generator import render
+
+    result = build(REPO, output=tmp_path / "out")
+    assert result.ok and result.state is not None
+    pages = result.state.pages
+    assert len(result.shown) == len(pages)  # a first build: every page rendered
+    for page in pages:
+        found: render.Shown = (set(), set())
+        render.fingerprint(page, "salt", found)
+        assert found == render.shown(page) == result.shown[page.path], page.path
+    assert sum(len(docs) for docs, _ in result.shown.values()) > 10 * len(result.state.site.documents)
