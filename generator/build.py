@@ -53,7 +53,7 @@ class BuildResult:
     copied: tuple[str, ...] = ()  # output files copied rather than rendered (write=False only; for the audit)
     timings: dict[str, float] = field(default_factory=dict)
     state: "BuildState | None" = None  # what a live (preview) build keeps for the next one
-    shown: dict[str, render.Shown] = field(default_factory=dict)  # site path -> what it shows, if the workers said
+    shown: dict[str, render.Seen] = field(default_factory=dict)  # site path -> what it shows, if the workers said
 
     @property
     def ok(self) -> bool:
@@ -390,7 +390,7 @@ def _write(config: SiteConfig, env: jinja2.Environment, salt: str, pages: list[r
 
 def _render_to(tree: OutputTree, env: jinja2.Environment, pages: list[render.Page], cache: Cache,
                salt: str | None = None, prints: dict[str, str] | None = None,
-               progress: Progress | None = None, shown: dict[str, render.Shown] | None = None
+               progress: Progress | None = None, shown: dict[str, render.Seen] | None = None
                ) -> list[str | tuple[str, int, str]]:
     """Render pages into the folder being filled (in the workers): digests, or errors.
     The per-document fragments the workers make come back into the parent's (see render.Fragments).
@@ -407,6 +407,7 @@ def _render_to(tree: OutputTree, env: jinja2.Environment, pages: list[render.Pag
         return outcome, fragments.take_new(), render.fingerprint(page, salt, found), found
 
     outcomes = []
+    known: dict[Ref, Ref] = {}  # one object per ref: the workers' sets would hold tens of MB of copies
     for page, (outcome, made, mark, found) in zip(pages, parallel.ordered_map(job, pages, initializer=cache.reopen,
                                                                               chunksize=8)):
         fragments.memo.update(made)
@@ -414,7 +415,8 @@ def _render_to(tree: OutputTree, env: jinja2.Environment, pages: list[render.Pag
         if salt is not None and prints is not None:
             prints[page.path] = mark
         if found is not None and shown is not None:
-            shown[page.path] = found
+            docs, bodies = found
+            shown[page.path] = (tuple(known.setdefault(r, r) for r in docs), tuple(known.setdefault(r, r) for r in bodies))
         if progress is not None:
             progress("writing pages", len(outcomes), len(pages))
     return outcomes

@@ -57,7 +57,7 @@ class Index:
     """Which pages show which document or body, and what a title change could disturb.
     Built once per full build (about 0.3 s at 10,000 documents)."""
 
-    def __init__(self, state: BuildState, known: Mapping[str, render.Shown] | None = None):
+    def __init__(self, state: BuildState, known: Mapping[str, render.Seen] | None = None):
         """`known`: render.shown of pages by path, where the build worked it out already."""
         self.docs: dict[Ref, list[int]] = {}
         self.bodies: dict[Ref, list[int]] = {}

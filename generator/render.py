@@ -470,6 +470,7 @@ def fingerprint(page: Page, salt: str, found: Shown | None = None) -> str:
 
 
 Shown = tuple[set[Ref], set[Ref]]  # (documents, bodies) a page shows
+Seen = tuple[Iterable[Ref], Iterable[Ref]]  # the same, kept as the build likes (see build._render_to)
 
 
 def shown(page: Page) -> tuple[set[Ref], set[Ref]]:

@@ -58,7 +58,7 @@ class _Header:
 
 
 def save(config: SiteConfig, drafts: bool, state: BuildState, warnings: tuple[Diagnostic, ...],
-         started: float, index: live.Index | None = None, shown: Mapping[str, render.Shown] | None = None) -> None:
+         started: float, index: live.Index | None = None, shown: Mapping[str, render.Seen] | None = None) -> None:
     """Keep a full build's state for the next build (files touched since `started` are not trusted);
     `shown`: what pages show, where the build already knows (see live.Index)."""
     token = os.urandom(8).hex()
