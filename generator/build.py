@@ -94,10 +94,13 @@ def build(
     fresh one in: the preview server's choice, where requests wait for a build.
     `progress` hears how far the long steps are (generator/progress.py).
     """
+    threshold = gc.get_threshold()
+    gc.set_threshold(*parallel.WORKER_GC)  # the build makes and drops objects by the million, like a worker
     try:
         return _build(site_dir, output, base_url, drafts, write, use_cache, in_place, cache, progress)
     finally:
         gc.unfreeze()  # what `settle` kept from the collector is the caller's again (the preview server lives on)
+        gc.set_threshold(*threshold)
 
 
 def settle() -> None:

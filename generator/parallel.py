@@ -8,6 +8,7 @@ never depends on scheduling. Small jobs run inline: a fork costs more than it sa
 
 from __future__ import annotations
 
+import gc
 import multiprocessing
 import os
 import signal
@@ -55,10 +56,19 @@ def ordered_map(
         _TASK = None
 
 
+# A worker's garbage collector runs after 20,000 new objects rather than 700: Markdown
+# and templates make tens of thousands of short-lived tokens, dicts and frames per
+# document, nearly all freed before a collection would look at them (1.2 s less CPU at
+# 10,000 documents; the few cycles they leave wait a little longer).
+WORKER_GC = (20_000, 20, 20)
+
+
 def _worker_start(initializer: Callable[[], None] | None) -> None:
     """Forget the parent's signal handling: a forked worker inherits asyncio's wakeup
     file descriptor (the preview server's), and the pool's SIGTERM at shutdown would
-    otherwise reach the parent's loop as if the server itself had been asked to stop."""
+    otherwise reach the parent's loop as if the server itself had been asked to stop.
+    Collect garbage less often (WORKER_GC)."""
+    gc.set_threshold(*WORKER_GC)
     signal.set_wakeup_fd(-1)
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, signal.SIG_DFL)

@@ -237,11 +237,12 @@ def test_a_build_hands_every_object_back_to_the_collector(basic_site: Path, tmp_
     preview server runs build after build in one process, so each must undo that when it ends."""
     import gc
 
+    threshold = gc.get_threshold()
     for _ in range(2):  # a full build, then a warm one (which unpickles its state)
         assert build(basic_site, output=tmp_path / "out").ok
-        assert gc.get_freeze_count() == 0
+        assert gc.get_freeze_count() == 0 and gc.get_threshold() == threshold
     assert not build(basic_site, output=basic_site / "content").ok  # a refused output folder
-    assert gc.get_freeze_count() == 0
+    assert gc.get_freeze_count() == 0 and gc.get_threshold() == threshold
 
 
 def test_compiled_templates_are_reused_but_never_stale(basic_site: Path, tmp_path: Path) -> None:
