@@ -62,7 +62,7 @@ class Loaded:
 # A file modified this recently may be modified again within the file system's
 # timestamp granularity without its stamp changing ("racy git"): never cache it.
 RACY_SECONDS = 2.0
-_BATCH = 500  # rendered bodies stored per transaction
+_CHUNK = 32  # files a worker parses, and whose rendered bodies it stores, at a time
 
 RenderBody = Callable[[SourceDoc], tuple[str, Rendered, str] | None]
 """Given a freshly parsed document (body included): its (key, rendered body, search words)
@@ -97,8 +97,9 @@ def load_content(root: Path, diags: Diagnostics, cache: Cache | None = None,
     With a cache, a file whose size, mtime and inode are unchanged is not read:
     its front-matter comes from the cache. The other Markdown files are read and
     parsed in the worker pool (generator/parallel.py), where `render_body`, if
-    given, also renders each body while it is at hand; the rows it returns go to
-    the cache's rendered table. Bodies never reach this process: every returned
+    given, also renders each body while it is at hand; the workers store the rows
+    it returns in the cache's rendered table themselves (one transaction per chunk
+    of files), so bodies never reach this process either way: every returned
     document has body=None (read_body reads one again). Problems are reported
     in path order, as if the files had been parsed one by one here.
     """
@@ -115,10 +116,16 @@ def load_content(root: Path, diags: Diagnostics, cache: Cache | None = None,
     failed: list[str] = []
     fresh: list[tuple[str, str, SourceDoc]] = []
     seen: list[str] = []
-    rows: list[tuple[str, Rendered, str]] = []
+    rows: list[tuple[str, Rendered, str]] = []  # only from an in-memory cache's workers (see _parse_chunk)
     done = 0
-    parse = functools.partial(_parse_job, render_body=render_body)
-    with contextlib.closing(parallel.ordered_map(parse, jobs, chunksize=32)) as parsed:
+    parse = functools.partial(_parse_chunk, render_body=render_body, cache=cache)
+    chunks = [jobs[i : i + _CHUNK] for i in range(0, len(jobs), _CHUNK)]
+    inline = len(jobs) < parallel.INLINE_BELOW  # a fork costs more than a few files
+    reopen = cache.reopen if cache is not None else None
+    outcomes = (outcome for chunk in parallel.ordered_map(parse, chunks, initializer=reopen, chunksize=1,
+                                                          inline_below=len(chunks) + 1 if inline else 0)
+                for outcome in chunk)
+    with contextlib.closing(outcomes) as parsed:
         for step in steps:  # in path order, as the files were found
             if isinstance(step, Asset):
                 assets.append(step)
@@ -143,11 +150,8 @@ def load_content(root: Path, diags: Diagnostics, cache: Cache | None = None,
                 if now - step.mtime > RACY_SECONDS:
                     fresh.append((step.rel, step.stamp, outcome.doc))
                     seen.append(step.rel)
-                if outcome.row is not None and cache is not None:
+                if outcome.row is not None:
                     rows.append(outcome.row)
-                    if len(rows) >= _BATCH:
-                        cache.put_rendered(rows)
-                        rows = []
     if cache is not None:
         cache.put_rendered(rows)
         cache.put_sources(fresh, keep=seen)
@@ -175,8 +179,19 @@ def _step(content: Path, path: Path,
     return _Job(rel, section, path, stamp, stat.st_mtime)
 
 
+def _parse_chunk(jobs: list[_Job], render_body: RenderBody | None, cache: Cache | None) -> list[_Parsed]:
+    """Parse a few files (in a worker) and store their rendered bodies in the cache from
+    there, in one transaction: only front-matter travels back to the main process.
+    (An in-memory cache cannot be shared: its rows travel back and the caller stores them.)"""
+    parsed = [_parse_job(job, render_body) for job in jobs]
+    if cache is None or cache.path is None:
+        return parsed
+    cache.put_rendered([p.row for p in parsed if p.row is not None])
+    return [dataclasses.replace(p, row=None) if p.row is not None else p for p in parsed]
+
+
 def _parse_job(job: _Job, render_body: RenderBody | None) -> _Parsed:
-    """Read, split and parse one file (in a worker); render its body too, then drop it."""
+    """Read, split and parse one file; render its body too, then drop it."""
     problems = Diagnostics()
     try:
         data = job.path.read_bytes()

@@ -144,10 +144,13 @@ def test_diagnostics_from_workers_come_back_in_path_order(tmp_path: Path, monkey
     assert "content/places/f-schema.md:3: error: `coordinates` must be [latitude, longitude]" in " ".join(errors)
 
 
-def test_parent_keeps_no_body(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.mark.parametrize("on_disk", [True, False], ids=["cache file: the workers store the rows", "in memory"])
+def test_parent_keeps_no_body(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, on_disk: bool) -> None:
     site = write_site(tmp_path / "site", many_files())
     monkeypatch.setenv("BRIEFING_WORKERS", "2")
-    cache = Cache(None)
+    cache = Cache(tmp_path / "cache.sqlite" if on_disk else None)
+    stored: list[int] = []
+    monkeypatch.setattr(Cache, "put_rendered", lambda self, rows: stored.append(len(rows)) or put(self, rows))
     seen: list[str] = []
 
     def render_body(src: load.SourceDoc) -> tuple[str, markdown.Rendered, str]:
@@ -163,6 +166,11 @@ def test_parent_keeps_no_body(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -
     note = next(doc for doc in loaded.docs if doc.rel == "content/notes/assessment.md")
     assert "Builds on [[Drone attack" in load.read_body(site, note.rel)
     assert cache.html(note.digest) == markdown.render(load.read_body(site, note.rel)).html
+    # in this process: one store of every row (in memory), or only an empty one (the workers stored them)
+    assert stored == ([0] if on_disk else [len(loaded.docs)])
+
+
+put = Cache.put_rendered
 
 
 def test_a_body_rendered_before_is_not_rendered_again(tmp_path: Path, renders: list[str]) -> None:
