@@ -173,20 +173,25 @@ def graph_json(
         if entity.coordinates:
             node["coordinates"] = list(entity.coordinates)
         nodes.append(node)
-    quoted: dict[str, str] = {}  # tens of thousands of pairs over a few hundred keys: quote each key once
-
-    def q(key: str) -> str:
-        found = quoted.get(key)
-        if found is None:
-            found = quoted[key] = _dumps(key)
-        return found
-
-    edges += [f'{{"type":"together","source":{q(a)},"target":{q(b)},"documents":{int(n)}}}'
-              for a, b, n in (pair.split() for pair in together)]
+    # tens of thousands of pairs over a few hundred keys: each key is quoted once, each pair
+    # takes one split and one format (graph.json is rendered again by every title edit)
+    together = list(together)
+    q = _Quoted()
+    edges += ['{"type":"together","source":%s,"target":%s,"documents":%d}' % (q[a], q[b], int(n))
+              for a, b, n in map(str.split, together)]
     for kind, pairs in (("affiliated", affiliations), ("within", within), ("links-to", mentions)):
-        edges += [f'{{"type":{q(kind)},"source":{q(a)},"target":{q(b)}}}' for a, b in (pair.split() for pair in pairs)]
+        head = '{"type":%s,"source":' % q[kind]
+        edges += [f'{head}{q[a]},"target":{q[b]}}}' for a, b in map(str.split, pairs)]
     return (f'{{"generator":"briefing","documents":[{",".join(rows)}],"entities":{_dumps(nodes)},'
             f'"edges":[{",".join(edges)}]}}\n')
+
+
+class _Quoted(dict):  # type: ignore[type-arg]
+    """key -> its JSON string, made on first use."""
+
+    def __missing__(self, key: str) -> str:
+        self[key] = found = _dumps(key)
+        return found
 
 
 def _graph_document(doc: Document, keys: str, urls: Urls) -> tuple[str, str]:
