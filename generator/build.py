@@ -15,6 +15,7 @@ their bodies rendered in one pass on every core, and so are pages
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import hashlib
 import json
@@ -168,26 +169,30 @@ def _run(config: SiteConfig, cache: Cache, drafts: bool, write: bool, in_place: 
     keys, links = _render_markdown(config, cat, cache)
     clock.lap("markdown")
 
-    linked = graph.link(cat, links, diags, frozenset(failed_names))
-    result.site = linked.site
-    clock.lap("link")
-    settle()
-    if diags.errors:
-        return
-
     urls = Urls(config.base_url)
     env = render.environment(config, urls, compiled_templates(cache))
-    salt = salt_of(config, env)
-    if salt is None:
-        _report_template_errors(env, diags)
-        return
-    bodies = render.make_bodies(keys, links, linked.targets, linked.site, urls, cache)
-    pages = render.plan(linked.site, bodies, config)
-    pages.append(render.Page(".nojekyll", "", {}))
-    clock.lap("plan")
-    settle()
-    render.doc_items(env).fill(linked.site.documents.values())
-    clock.lap("listing entries")
+    # The documents' entries in listings need nothing but the documents: the workers render
+    # them while this process links and plans (the site's documents are the published ones).
+    to_publish = [doc for ref, doc in cat.documents.items() if ref in cat.published_docs]
+    with contextlib.closing(render.doc_items(env).start_fill(to_publish)) as entries:
+        linked = graph.link(cat, links, diags, frozenset(failed_names))
+        result.site = linked.site
+        clock.lap("link")
+        settle()
+        if diags.errors:
+            return
+
+        salt = salt_of(config, env)
+        if salt is None:
+            _report_template_errors(env, diags)
+            return
+        bodies = render.make_bodies(keys, links, linked.targets, linked.site, urls, cache)
+        pages = render.plan(linked.site, bodies, config)
+        pages.append(render.Page(".nojekyll", "", {}))
+        clock.lap("plan")
+        settle()
+        entries.finish()
+        clock.lap("listing entries")
     if not write:
         result.pages = _render_in_memory(env, pages, cache, diags)
         result.copied = tuple(output_file(dest) for _, dest in copies_of(config, loaded.assets))

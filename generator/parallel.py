@@ -8,8 +8,10 @@ never depends on scheduling. Small jobs run inline: a fork costs more than it sa
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import multiprocessing
+import multiprocessing.pool
 import os
 import signal
 from typing import Any, Callable, Iterator, Sequence, TypeVar
@@ -42,18 +44,50 @@ def ordered_map(
 ) -> Iterator[R]:
     """Yield fn(item) for every item, in order, using up to `processes` forked workers
     (inline when there are fewer than `inline_below` items: a fork costs more than small jobs)."""
+    with contextlib.closing(start(fn, items, processes, initializer, chunksize, inline_below)) as results:
+        yield from results
+
+
+def start(
+    fn: Callable[[T], R],
+    items: Sequence[T],
+    processes: int | None = None,
+    initializer: Callable[[], None] | None = None,
+    chunksize: int = 16,
+    inline_below: int = INLINE_BELOW,
+) -> Started[R]:
+    """ordered_map, with the workers at work from now on while the caller does something
+    else; the results come in order from the returned iterator. Close it when done."""
     global _TASK
     processes = processes or workers()
     if processes <= 1 or len(items) < inline_below or "fork" not in multiprocessing.get_all_start_methods():
-        yield from map(fn, items)
-        return
+        return Started(map(fn, items), None)
     _TASK = (fn, items)
     try:
         context = multiprocessing.get_context("fork")
-        with context.Pool(processes, initializer=_worker_start, initargs=(initializer,)) as pool:
-            yield from pool.imap(_run, range(len(items)), chunksize=chunksize)
+        pool = context.Pool(processes, initializer=_worker_start, initargs=(initializer,))  # forks now
     finally:
-        _TASK = None
+        _TASK = None  # the workers have their copy
+    return Started(pool.imap(_run, range(len(items)), chunksize=chunksize), pool)
+
+
+class Started(Iterator[R]):
+    """The results of `start`, in order; closing it (or reaching the end) stops the workers."""
+
+    def __init__(self, results: Iterator[R], pool: multiprocessing.pool.Pool | None):
+        self._results, self._pool = results, pool
+
+    def __next__(self) -> R:
+        try:
+            return next(self._results)
+        except BaseException:
+            self.close()
+            raise
+
+    def close(self) -> None:
+        if self._pool is not None:
+            self._pool.terminate()
+            self._pool = None
 
 
 # A worker's garbage collector runs after 20,000 new objects rather than 700: Markdown

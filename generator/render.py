@@ -8,6 +8,7 @@ shipped in `generator/theme/templates/`.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import hashlib
 import sys
@@ -302,18 +303,36 @@ class DocItems:
     def fill(self, docs: Iterable[Document]) -> None:
         """Render every missing entry, on every core, before the pages that list them
         (forked page workers then share them instead of each rendering its own)."""
+        with contextlib.closing(self.start_fill(docs)) as filling:
+            filling.finish()
+
+    def start_fill(self, docs: Iterable[Document]) -> Filling:
+        """`fill`, at work in the workers from now on; `finish()` waits and keeps the entries."""
         memo = self.fragments.memo
         missing = [d for d in docs if (d.ref, d.meta_digest, "item") not in memo
                    or (d.ref, d.meta_digest, "page-item") not in memo]
         try:
             item, page_item = self.env.get_template("doc_item.html"), self.env.get_template("page_item.html")
         except jinja2.TemplateError:
-            return  # reported with the page that uses it
-        rendered = parallel.ordered_map(lambda d: (item.render(doc=d), page_item.render(item=d)), missing,
-                                        chunksize=256)
-        for doc, (entry, short) in zip(missing, rendered):
-            memo[(doc.ref, doc.meta_digest, "item")] = Markup(entry)
-            memo[(doc.ref, doc.meta_digest, "page-item")] = Markup(short)
+            missing = []  # reported with the page that uses it
+        rendered = parallel.start(lambda d: (item.render(doc=d), page_item.render(item=d)), missing, chunksize=256)
+        return Filling(memo, missing, rendered)
+
+
+class Filling:
+    """Listing entries being rendered (DocItems.start_fill)."""
+
+    def __init__(self, memo: dict[tuple, Any], docs: list[Document], rendered: parallel.Started[tuple[str, str]]):
+        self._memo, self._docs, self._rendered = memo, docs, rendered
+
+    def finish(self) -> None:
+        for doc, (entry, short) in zip(self._docs, self._rendered):
+            self._memo[(doc.ref, doc.meta_digest, "item")] = Markup(entry)
+            self._memo[(doc.ref, doc.meta_digest, "page-item")] = Markup(short)
+        self.close()
+
+    def close(self) -> None:
+        self._rendered.close()
 
 
 def doc_items(env: jinja2.Environment) -> DocItems:

@@ -214,3 +214,24 @@ def test_held_back_bodies_are_pruned_from_the_cache(tmp_path: Path, monkeypatch:
     assert not any(b"SECRETCANARY" in data for data in read_tree(out).values())
     assert build(site, output=out, drafts=True).ok  # a drafts build renders it again, from the file
     assert b"SECRETCANARY" in (out / "articles/held/index.html").read_bytes()
+
+
+def test_listing_entries_are_made_while_linking_and_the_workers_always_stop(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The documents' listing entries are rendered in workers started before the link step
+    (build._run); a build that stops at the link step's errors stops them too."""
+    import multiprocessing
+
+    monkeypatch.setenv("BRIEFING_WORKERS", "2")
+    site = write_site(tmp_path / "site", many_files())
+    out = tmp_path / "out"
+    result = build(site, output=out)
+    assert result.ok and multiprocessing.active_children() == []
+    listing = tree(out)["articles/index.html"].decode()
+    assert listing.count('class="doc-item"') == MANY + 1  # every published article, once
+    assert "SECRETCANARY" not in listing and "Held" not in listing
+    (site / "content/articles/twin.md").write_text("---\ntitle: Twin\ndate: 2023-10-03\nslug: gen-007\n---\n")
+    failed = build(site, output=out)
+    assert any("slug `gen-007` is already used" in str(d) for d in failed.diagnostics.errors)
+    assert multiprocessing.active_children() == []
+    assert tree(out)["articles/index.html"].decode() == listing  # the previous site, untouched
