@@ -424,7 +424,7 @@ def _render_to(tree: OutputTree, env: jinja2.Environment, pages: list[render.Pag
             prints[page.path] = mark
         if found is not None and shown is not None:
             docs, bodies = found
-            shown[page.path] = (tuple(known.setdefault(r, r) for r in docs), tuple(known.setdefault(r, r) for r in bodies))
+            shown[page.path] = (tuple(map(known.setdefault, docs, docs)), tuple(map(known.setdefault, bodies, bodies)))
         if progress is not None:
             progress("writing pages", len(outcomes), len(pages))
     return outcomes
