@@ -120,10 +120,10 @@ def load_content(root: Path, diags: Diagnostics, cache: Cache | None = None,
     done = 0
     parse = functools.partial(_parse_chunk, render_body=render_body, cache=cache)
     chunks = [jobs[i : i + _CHUNK] for i in range(0, len(jobs), _CHUNK)]
-    inline = len(jobs) < parallel.INLINE_BELOW  # a fork costs more than a few files
+    few = len(jobs) < parallel.INLINE_BELOW  # then parsed here: a fork costs more than a few files
     reopen = cache.reopen if cache is not None else None
-    outcomes = (outcome for chunk in parallel.ordered_map(parse, chunks, initializer=reopen, chunksize=1,
-                                                          inline_below=len(chunks) + 1 if inline else 0)
+    outcomes = (outcome for chunk in parallel.ordered_map(parse, chunks, processes=1 if few else None,
+                                                          initializer=reopen, chunksize=1, inline_below=0)
                 for outcome in chunk)
     with contextlib.closing(outcomes) as parsed:
         for step in steps:  # in path order, as the files were found

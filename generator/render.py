@@ -8,7 +8,6 @@ shipped in `generator/theme/templates/`.
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
 import hashlib
 import sys
@@ -300,21 +299,17 @@ class DocItems:
     def _render(self, name: str, **context: Any) -> Markup:
         return Markup(self.env.get_template(name).render(**context))
 
-    def fill(self, docs: Iterable[Document]) -> None:
-        """Render every missing entry, on every core, before the pages that list them
-        (forked page workers then share them instead of each rendering its own)."""
-        with contextlib.closing(self.start_fill(docs)) as filling:
-            filling.finish()
-
     def start_fill(self, docs: Iterable[Document]) -> Filling:
-        """`fill`, at work in the workers from now on; `finish()` waits and keeps the entries."""
+        """Render every missing entry of these documents on every core, before the pages that
+        list them (forked page workers then share them instead of each rendering its own).
+        The workers start now; `finish()` waits for them and keeps the entries."""
         memo = self.fragments.memo
         missing = [d for d in docs if (d.ref, d.meta_digest, "item") not in memo
                    or (d.ref, d.meta_digest, "page-item") not in memo]
         try:
             item, page_item = self.env.get_template("doc_item.html"), self.env.get_template("page_item.html")
-        except jinja2.TemplateError:
-            missing = []  # reported with the page that uses it
+        except jinja2.TemplateError:  # reported with the page that uses it
+            return Filling(memo, [], parallel.start(lambda d: ("", ""), []))
         rendered = parallel.start(lambda d: (item.render(doc=d), page_item.render(item=d)), missing, chunksize=256)
         return Filling(memo, missing, rendered)
 
