@@ -34,17 +34,9 @@ def workers() -> int:
         return max(1, os.cpu_count() or 1)
 
 
-def ordered_map(
-    fn: Callable[[T], R],
-    items: Sequence[T],
-    processes: int | None = None,
-    initializer: Callable[[], None] | None = None,
-    chunksize: int = 16,
-    inline_below: int = INLINE_BELOW,
-) -> Iterator[R]:
-    """Yield fn(item) for every item, in order, using up to `processes` forked workers
-    (inline when there are fewer than `inline_below` items: a fork costs more than small jobs)."""
-    with contextlib.closing(start(fn, items, processes, initializer, chunksize, inline_below)) as results:
+def ordered_map(fn: Callable[[T], R], items: Sequence[T], **options: Any) -> Iterator[R]:
+    """Yield fn(item) for every item, in order, from forked workers; `options` are start's."""
+    with contextlib.closing(start(fn, items, **options)) as results:
         yield from results
 
 
@@ -56,8 +48,10 @@ def start(
     chunksize: int = 16,
     inline_below: int = INLINE_BELOW,
 ) -> Started[R]:
-    """ordered_map, with the workers at work from now on while the caller does something
-    else; the results come in order from the returned iterator. Close it when done."""
+    """fn(item) for every item, in order, using up to `processes` forked workers (inline when
+    there are fewer than `inline_below` items: a fork costs more than small jobs). The workers
+    are at work from now on while the caller does something else; the results come in order
+    from the returned iterator. Close it when done (ordered_map does)."""
     global _TASK
     processes = processes or workers()
     if processes <= 1 or len(items) < inline_below or "fork" not in multiprocessing.get_all_start_methods():
