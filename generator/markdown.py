@@ -21,6 +21,7 @@ from markdown_it.rules_inline import StateInline
 from markdown_it.token import Token
 from mdit_py_plugins.footnote import footnote_plugin
 
+from generator import markdown_fast
 from generator.text import slugify
 
 HEADING_ID_PREFIX = "sec-"  # user text as an id could clobber DOM globals (`id="location"`)
@@ -62,7 +63,7 @@ def _parser(allow_html: bool) -> MarkdownIt:
     if not allow_html:  # these rules answer "no" at once without the html option, but are asked
         md.disable(["html_block", "html_inline"])  # at every line and at every `<`
     md.core.ruler.at("normalize", _normalize)
-    return md
+    return markdown_fast.tune(md, {_wikilink_rule: "["})
 
 
 def _normalize(state: StateCore) -> None:

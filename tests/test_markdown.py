@@ -1,16 +1,25 @@
-"""The Markdown stage: our tuned parser makes the same HTML as markdown-it-py's own rules."""
+"""The Markdown stage: our tuned parser makes the same HTML as markdown-it-py's own rules.
+
+The inputs are the CommonMark spec examples and markdown-it-py's own fixtures
+(tests/vendor/markdown-it-py), random documents stitched from Markdown
+fragments, the generated corpus and this repository's content.
+"""
 
 from __future__ import annotations
 
+import json
+import random
 from pathlib import Path
 
 import pytest
 from markdown_it import MarkdownIt
+from markdown_it.common import normalize_url
+from mdit_py_plugins.dollarmath import dollarmath_plugin
 from mdit_py_plugins.footnote import footnote_plugin
 
 from conftest import REPO
 from corpus import write_corpus
-from generator import markdown
+from generator import markdown, markdown_fast
 
 TRICKY = [
     "line one\r\nline two\rline three\nNUL here: \0 and \0\0\r\n",
@@ -22,6 +31,18 @@ TRICKY = [
     "",
     "\0",
     "\r",
+]
+SPEC = json.loads((REPO / "tests/vendor/markdown-it-py/inputs.json").read_text(encoding="utf-8"))
+
+# Pieces of Markdown that start, end or interrupt blocks and inline runs, for random documents.
+FRAGMENTS = [
+    "word", "two words", "*em*", "**strong**", "_u_", "__uu__", "***", "~~s~~", "~", "`code`", "``a`b``", "\\*",
+    "\\", "&amp;", "&#35;", "&bogus;", "[link](https://example.org/a/b?x=1#f)", "[l](</a b>)", "[l](%zz)",
+    "[ref]", "[ref][]", "[[Wiki]]", "[[Wiki#part|label]]", "[[", "]]", "![i](/img.png)", "![a *b*](x.png \"t\")",
+    "<http://a.example/>", "<b>", "</b>", "<!-- c -->", "^[note]", "[^1]", "[^x]", "#", "# h", "## h2 ##", "-", "- ",
+    "+ item", "* item", "1. one", "2) two", "10. ten", "> quote", ">", "    code", "\t\tcode", "```", "```py", "~~~",
+    "---", "***", "___", "===", "| a | b |", "|---|:-:|", "| 1 | 2 |", "[ref]: /url 'title'", "[^1]: note",
+    "<div>", "</div>", "<pre>", "$x$", "@", "+", "=", ":", "{", "}", "%", "é", "★", "\u00a0", "  ", "\t", "\\\n",
 ]
 
 
@@ -35,21 +56,83 @@ def _stock(allow_html: bool) -> MarkdownIt:
     return md
 
 
+def _random_documents(count: int, seed: int) -> list[str]:
+    rng = random.Random(seed)
+    documents = []
+    for _ in range(count):
+        lines = []
+        for _ in range(rng.randint(1, 14)):
+            pieces = rng.choices(FRAGMENTS, k=rng.randint(1, 6))
+            indent = rng.choice(["", "", "", " ", "  ", "   ", "    ", "> ", "- ", "> - "])
+            lines.append(indent + rng.choice([" ", "", "  "]).join(pieces))
+            if rng.random() < 0.3:
+                lines.append("")
+        documents.append("\n".join(lines) + rng.choice(["", "\n"]))
+    return documents
+
+
 def _bodies(tmp_path: Path) -> list[str]:
     write_corpus(tmp_path / "corpus", 40, seed=7)
     files = sorted((tmp_path / "corpus/content").rglob("*.md")) + sorted((REPO / "content").rglob("*.md"))
-    return TRICKY + [p.read_text(encoding="utf-8").split("---\n", 2)[-1] for p in files]
+    return (TRICKY + SPEC + _random_documents(1500, seed=11)
+            + [p.read_text(encoding="utf-8").split("---\n", 2)[-1] for p in files])
 
 
 @pytest.mark.parametrize("allow_html", [False, True])
 def test_tuned_parser_makes_the_stock_parsers_html(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
                                                      allow_html: bool) -> None:
     bodies = _bodies(tmp_path)
-    assert len(bodies) > 60
+    assert len(SPEC) > 800 and len(bodies) > 2400
+    tuned_parser = markdown._parser(allow_html)
+    assert tuned_parser.normalizeLink is markdown_fast.normalize_link  # the tuning is in place
+    assert tuned_parser.inline.tokenize.__qualname__.startswith("_dispatch_inline")
     tuned = [markdown.render(body, allow_html) for body in bodies]
     markdown._parser.cache_clear()
     monkeypatch.setattr(markdown, "_parser", _stock)
     stock = [markdown.render(body, allow_html) for body in bodies]
-    assert tuned == stock
+    for body, mine, theirs in zip(bodies, tuned, stock):
+        assert mine == theirs, body
     assert "\ufffd" in tuned[0].html and "\r" not in tuned[0].html
     assert ("<div" in tuned[1].html) is allow_html
+
+
+def test_rules_it_does_not_know_are_still_asked_everywhere() -> None:
+    """A plugin's inline rule ($math$) and block rule ($$) keep working once the parser is tuned."""
+    def parser() -> MarkdownIt:
+        md = MarkdownIt("commonmark", {"html": False}).enable(["table", "strikethrough"])
+        return md.use(footnote_plugin).use(dollarmath_plugin)
+
+    tuned = markdown_fast.tune(parser())
+    documents = ["Cost $x + y$ and *$z$* and \\$5.", "$$\na = b\n$$\n\n- $m$\n> $$q$$"] + _random_documents(400, 3)
+    stock_html = [parser().render(d) for d in documents]
+    assert [tuned.render(d) for d in documents] == stock_html
+    assert 'class="math inline"' in stock_html[0] and "math block" in stock_html[1]
+
+
+URL_PARTS = ["https://", "http://", "HTTP://", "//", "mailto:", "ftp://", "", "example.org", "Example.ORG", "a-b.c",
+             "xn--n3h.net", "☃.net", "a..b", "host:8080", "user@host", "[::1]", "a_b.org", "-x.org", "/", "/path",
+             "/a/b.html", "../up", "rel", "?q=1", "?a=1&b=2", "&", "#frag", "#", "%20", "%zz", "%", " ", "é", "'",
+             "(", ")", "*", "~", ".", "..", ":", "@", ";", "|", "\\", "<", ">", "\"", "`", "x" * 64, "y" * 70]
+
+
+def _url_like(rng: random.Random) -> str:
+    """A URL shaped like a plain one, now and then with a character that is not plain."""
+    def run(alphabet: str, most: int) -> str:
+        chars = alphabet + (rng.choice(URL_PARTS) if rng.random() < 0.1 else "")
+        return "".join(rng.choice(chars) for _ in range(rng.randint(0, most)))
+    host = ".".join(run("abcXYZ019-", 8) for _ in range(rng.randint(1, 4)))
+    scheme = rng.choice(["https://", "http://", "", "//"])
+    return (scheme + host if scheme else "") + rng.choice(["", "/"]) + run("aZ9._~/-", 12) \
+        + rng.choice(["", "?" + run("aZ9=&+,-._~/", 8)]) + rng.choice(["", "#" + run("aZ9._~/-", 6)])
+
+
+def test_plain_url_shortcut_agrees_with_markdown_its_normalisation() -> None:
+    rng = random.Random(5)
+    urls = {"".join(rng.choices(URL_PARTS, k=rng.randint(1, 6))) for _ in range(20000)}
+    urls |= {_url_like(rng) for _ in range(20000)}
+    urls |= {"https://" + "a" * 250 + ".org/", "https://" + ".".join(["b" * 63] * 4) + "/x"}
+    shortcut = 0
+    for url in sorted(urls):
+        assert markdown_fast.normalize_link(url) == normalize_url.normalizeLink(url), url
+        shortcut += markdown_fast._PLAIN_URL.fullmatch(url) is not None and len(url) <= markdown_fast._MAX_PLAIN
+    assert shortcut > 10000  # the shortcut was exercised, not just the fallback

@@ -1,0 +1,199 @@
+"""Same tokens, less work: speed-ups for a configured markdown-it parser.
+
+markdown-it-py is the floor of a cold build (about 1.5 ms a document, pure
+Python). :func:`tune` changes how a parser finds its answers, never what they
+are; tests/test_markdown.py renders the CommonMark spec examples, markdown-it's
+own fixtures, random documents and the sample corpus with and without these
+changes and requires the same HTML.
+
+- **Inline rules are tried only where they can match.** The inline tokenizer
+  asks every rule, in order, at every special character ("is this `*` a
+  link?"). Each stock rule first checks the character under the cursor and
+  answers no at once, so asking only the rules whose first character it is, in
+  the same order, gives the same tokens. Rules this module does not know
+  (plugins) are asked everywhere, as before.
+- **Block rules are asked only about lines they can start.** Most block rules
+  (fence, quote, rule, list, heading, reference, footnote) begin with the first
+  character of the line; a guard in front of each answers no for other lines
+  before the rule's own preamble runs. Rules asked to end a paragraph use the
+  same guarded functions.
+- **Plain link targets skip URL normalisation.** `normalizeLink` parses a URL,
+  punycodes its host and percent-encodes it character by character; for an
+  ASCII `https://host/path` (or a relative path) that needs none of it, the
+  answer is the URL itself. The test checks this against the stock function on
+  thousands of generated URLs.
+- **Optional settings the rules look up are set to their defaults.** markdown-it
+  reads them with `options.get(name, False)`; absent, every lookup raises and
+  catches a KeyError inside the options mapping.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Callable, Iterable
+
+from markdown_it import MarkdownIt, rules_block, rules_inline
+from markdown_it.common import normalize_url
+from markdown_it.rules_block import StateBlock
+from markdown_it.rules_inline import StateInline
+from mdit_py_plugins.footnote import index as footnote
+
+InlineRule = Callable[[StateInline, bool], bool]
+BlockRule = Callable[[StateBlock, int, int, bool], bool]
+
+# Options some rules read with .get(name, False): present, the lookup does not raise.
+_OPTIONAL_FLAGS = ("strikethrough_single_tilde", "tasklists", "tasklists_editable", "alerts",
+                   "store_labels", "inline_definitions")
+
+# An http(s) URL with a plain ASCII host, or a relative one, made of characters
+# that URL normalisation leaves alone: no `%`, no port, no user, no non-ASCII.
+_PLAIN_URL = re.compile(
+    r"(?:https?://[A-Za-z0-9-]{1,63}(?:\.[A-Za-z0-9-]{1,63})*)?"
+    r"(?:/[A-Za-z0-9._~/-]*)?"
+    r"(?:\?[A-Za-z0-9._~/=&+,-]*)?"
+    r"(?:#[A-Za-z0-9._~/-]*)?"
+)
+_MAX_PLAIN = 255  # longer hosts are dropped by the URL parser: leave them to it
+
+
+def tune(md: MarkdownIt, first_chars: dict[InlineRule, str] | None = None) -> MarkdownIt:
+    """Make `md` faster, in place, once all its rules and plugins are added.
+
+    `first_chars` names more inline rules with the characters they can start at.
+    """
+    for name in _OPTIONAL_FLAGS:
+        if name not in md.options:
+            md.options[name] = False
+    md.normalizeLink = normalize_link  # type: ignore[method-assign]
+    _dispatch_inline(md, {**_FIRST_CHARS, **(first_chars or {})})
+    _guard_block(md)
+    return md
+
+
+def normalize_link(url: str) -> str:
+    """markdown-it's normalizeLink, without the work for URLs it would return unchanged."""
+    if len(url) <= _MAX_PLAIN and _PLAIN_URL.fullmatch(url):
+        return url
+    return normalize_url.normalizeLink(url)
+
+
+# The characters each stock inline rule can start at (its first test is `state.src[pos] != ...`).
+_FIRST_CHARS: dict[InlineRule, str] = {
+    rules_inline.linkify: ":",
+    rules_inline.newline: "\n",
+    rules_inline.escape: "\\",
+    rules_inline.backtick: "`",
+    rules_inline.strikethrough.tokenize: "~",
+    rules_inline.emphasis.tokenize: "_*",
+    rules_inline.link: "[",
+    rules_inline.image: "!",
+    rules_inline.autolink: "<",
+    rules_inline.html_inline: "<",
+    rules_inline.entity: "&",
+    footnote.footnote_inline: "^",
+    footnote.footnote_ref: "[",
+}
+
+
+# The characters each stock block rule can start a line with (after its indentation).
+_BLOCK_FIRST_CHARS: dict[BlockRule, str] = {
+    rules_block.fence: "~`",
+    rules_block.blockquote: ">",
+    rules_block.hr: "*-_",
+    rules_block.list_block: "*-+0123456789",
+    rules_block.reference: "[",
+    rules_block.heading: "#",
+    footnote.footnote_def: "[",
+}
+
+
+def _guard_block(md: MarkdownIt) -> None:
+    ruler = md.block.ruler
+    for rule in list(ruler.__rules__):
+        chars = _BLOCK_FIRST_CHARS.get(rule.fn)
+        if chars is not None:
+            ruler.at(rule.name, _guarded(rule.fn, chars), {"alt": list(rule.alt)})  # `at` would clear alt
+
+
+def _guarded(fn: BlockRule, chars: str) -> BlockRule:
+    def rule(state: StateBlock, line: int, end: int, silent: bool) -> bool:
+        pos = state.bMarks[line] + state.tShift[line]
+        if pos < state.eMarks[line] and state.src[pos] not in chars:
+            return False
+        return fn(state, line, end, silent)  # an empty line goes to the rule itself, as before
+
+    rule.__wrapped__ = fn  # type: ignore[attr-defined]
+    return rule
+
+
+def _dispatch_inline(md: MarkdownIt, first_chars: dict[InlineRule, str]) -> None:
+    parser = md.inline
+    enabled = [rule.fn for rule in parser.ruler.__rules__ if rule.enabled]
+    if enabled != parser.ruler.getRules(""):  # a chain we do not understand: leave it alone
+        return
+    terminator = parser.terminator_re
+
+    def rules_at(ch: str) -> tuple[InlineRule, ...]:
+        return tuple(fn for fn in enabled if _may_start(fn, ch, first_chars, terminator))
+
+    special = set().union(*(first_chars.get(fn, "") for fn in enabled), _terminators(terminator))
+    table = {ch: rules_at(ch) for ch in special}
+    ordinary = rules_at("a")  # any character that is neither special nor a terminator
+    max_nesting = md.options["maxNesting"]
+
+    def tokenize(state: StateInline) -> None:
+        src, end = state.src, state.posMax
+        while state.pos < end:
+            pos = state.pos
+            ok = False
+            if state.level < max_nesting:
+                for rule in table.get(src[pos], ordinary):
+                    if rule(state, False):
+                        if state.pos <= pos:
+                            raise RuntimeError("inline rule didn't increment state.pos")
+                        ok = True
+                        break
+            if ok:
+                if state.pos >= end:
+                    break
+                continue
+            state.append_pending(src[state.pos])
+            state.pos += 1
+        if state.pending:
+            state.pushPending()
+
+    def skip_token(state: StateInline) -> None:
+        pos = state.pos
+        cache = state.cache
+        if pos in cache:
+            state.pos = cache[pos]
+            return
+        ok = False
+        if state.level < max_nesting:
+            for rule in table.get(state.src[pos], ordinary):
+                state.level += 1  # as the stock skipToken: limits recursion through link labels
+                ok = rule(state, True)
+                state.level -= 1
+                if ok:
+                    if state.pos <= pos:
+                        raise RuntimeError("inline rule didn't increment state.pos")
+                    break
+        else:
+            state.pos = state.posMax
+        if not ok:
+            state.pos += 1
+        cache[pos] = state.pos
+
+    parser.tokenize = tokenize  # type: ignore[method-assign]
+    parser.skipToken = skip_token  # type: ignore[method-assign]
+
+
+def _may_start(fn: InlineRule, ch: str, first_chars: dict[InlineRule, str], terminator: re.Pattern[str]) -> bool:
+    if fn is rules_inline.text:  # plain text: any run of characters up to a terminator
+        return not terminator.match(ch)
+    chars = first_chars.get(fn)
+    return chars is None or ch in chars
+
+
+def _terminators(terminator: re.Pattern[str]) -> Iterable[str]:
+    return (chr(code) for code in range(128) if terminator.match(chr(code)))
