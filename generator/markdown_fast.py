@@ -22,6 +22,8 @@ changes and requires the same HTML.
   ASCII `https://host/path` (or a relative path) that needs none of it, the
   answer is the URL itself. The test checks this against the stock function on
   thousands of generated URLs.
+- **Inline HTML is written without the general token renderer** for the two
+  commonest cases: text (escaped) and attribute-less tags such as `<em>`.
 - **Optional settings the rules look up are set to their defaults.** markdown-it
   reads them with `options.get(name, False)`; absent, every lookup raises and
   catches a KeyError inside the options mapping.
@@ -34,6 +36,8 @@ from typing import Callable, Iterable
 
 from markdown_it import MarkdownIt, rules_block, rules_inline
 from markdown_it.common import normalize_url
+from markdown_it.common.utils import escapeHtml
+from markdown_it.renderer import RendererHTML
 from markdown_it.rules_block import StateBlock
 from markdown_it.rules_inline import StateInline
 from mdit_py_plugins.footnote import index as footnote
@@ -67,6 +71,7 @@ def tune(md: MarkdownIt, first_chars: dict[InlineRule, str] | None = None) -> Ma
     md.normalizeLink = normalize_link  # type: ignore[method-assign]
     _dispatch_inline(md, {**_FIRST_CHARS, **(first_chars or {})})
     _guard_block(md)
+    _render_inline_quickly(md)
     return md
 
 
@@ -93,6 +98,32 @@ _FIRST_CHARS: dict[InlineRule, str] = {
     footnote.footnote_inline: "^",
     footnote.footnote_ref: "[",
 }
+
+
+def _render_inline_quickly(md: MarkdownIt) -> None:
+    renderer = md.renderer
+    if type(renderer) is not RendererHTML:
+        return
+    rules = renderer.rules
+    stock_text = rules.get("text")
+    render_token = renderer.renderToken
+
+    def render_inline(tokens, options, env):  # type: ignore[no-untyped-def]
+        out = []
+        plain_text = rules.get("text") is stock_text  # unless someone replaced the text rule since
+        for i, token in enumerate(tokens):
+            kind = token.type
+            if kind == "text" and plain_text:
+                out.append(escapeHtml(token.content))
+            elif kind in rules:
+                out.append(rules[kind](tokens, i, options, env))
+            elif token.nesting and not token.attrs and not token.block and not token.hidden:
+                out.append(("</" if token.nesting < 0 else "<") + token.tag + ">")  # renderToken's answer
+            else:
+                out.append(render_token(tokens, i, options, env))
+        return "".join(out)
+
+    renderer.renderInline = render_inline  # type: ignore[method-assign]
 
 
 # The characters each stock block rule can start a line with (after its indentation).
