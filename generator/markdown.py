@@ -101,30 +101,36 @@ def render(body: str, allow_html: bool = False) -> Rendered:
     toc: list[Heading] = []
     used_ids: set[str] = set()
     for i, token in enumerate(tokens):
-        if token.type == "heading_open":
+        kind = token.type
+        if kind == "inline":
+            if token.children:
+                _visit(token.children, token, links)
+        elif kind == "heading_open":
             text = _plain_text(tokens[i + 1])
             hid = _unique(HEADING_ID_PREFIX + slugify(text), used_ids)
             token.attrSet("id", hid)
             toc.append(Heading(int(token.tag[1]), hid, text))
-        if token.type != "inline" or not token.children:
-            continue
-        for child in _walk(token.children):
-            if child.type == "wikilink":
-                line = (token.map[0] if token.map else 0) + 1 + token.content[: child.meta["offset"]].count("\n")
-                target, _, anchor = child.meta["target"].partition("#")
-                child.meta["index"] = len(links)
-                links.append(WikiLink(target.strip(), anchor.strip(), child.meta["label"] or target.strip(), line))
-            elif child.type in ("link_open", "image"):
-                _mark_root_relative(child, "href" if child.type == "link_open" else "src")
     out = md.renderer.render(tokens, md.options, env)
     return Rendered(out, tuple(toc), tuple(links))
 
 
-def _walk(tokens: list[Token]):  # type: ignore[no-untyped-def]
-    for token in tokens:
-        yield token
-        if token.children:
-            yield from _walk(token.children)
+def _visit(children: list[Token], inline: Token, links: list[WikiLink]) -> None:
+    """Number the wiki links and mark root-relative URLs among `inline`'s tokens, in document order."""
+    for child in children:
+        kind = child.type
+        if kind == "text":  # by far the commonest
+            continue
+        if kind == "wikilink":
+            line = (inline.map[0] if inline.map else 0) + 1 + inline.content[: child.meta["offset"]].count("\n")
+            target, _, anchor = child.meta["target"].partition("#")
+            child.meta["index"] = len(links)
+            links.append(WikiLink(target.strip(), anchor.strip(), child.meta["label"] or target.strip(), line))
+        elif kind == "link_open":
+            _mark_root_relative(child, "href")
+        elif kind == "image":
+            _mark_root_relative(child, "src")
+        if child.children:  # an image's alt text
+            _visit(child.children, inline, links)
 
 
 def _mark_root_relative(token: Token, attr: str) -> None:
