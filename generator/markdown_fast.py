@@ -15,8 +15,9 @@ changes and requires the same HTML.
 - **Block rules are asked only about lines they can start.** Most block rules
   (fence, quote, rule, list, heading, reference, footnote) begin with the first
   character of the line; a guard in front of each answers no for other lines
-  before the rule's own preamble runs. Rules asked to end a paragraph use the
-  same guarded functions.
+  before the rule's own preamble runs; the block tokenizer goes further and
+  asks at each line only the rules its first character allows. Rules asked to
+  end a paragraph use the same guarded functions.
 - **Plain link targets skip URL normalisation.** `normalizeLink` parses a URL,
   punycodes its host and percent-encodes it character by character; for an
   ASCII `https://host/path` (or a relative path) that needs none of it, the
@@ -140,10 +141,63 @@ _BLOCK_FIRST_CHARS: dict[BlockRule, str] = {
 
 def _guard_block(md: MarkdownIt) -> None:
     ruler = md.block.ruler
+    first: dict[BlockRule, tuple[BlockRule, str]] = {}  # guarded rule -> (the rule, its first characters)
     for rule in list(ruler.__rules__):
         chars = _BLOCK_FIRST_CHARS.get(rule.fn)
         if chars is not None:
-            ruler.at(rule.name, _guarded(rule.fn, chars), {"alt": list(rule.alt)})  # `at` would clear alt
+            guarded = _guarded(rule.fn, chars)
+            first[guarded] = (rule.fn, chars)
+            ruler.at(rule.name, guarded, {"alt": list(rule.alt)})  # `at` would clear alt
+    _dispatch_block(md, first)
+
+
+def _dispatch_block(md: MarkdownIt, first: dict[BlockRule, tuple[BlockRule, str]]) -> None:
+    """The block tokenizer, asking at each line only the rules that can start with its first character."""
+    parser = md.block
+    enabled = [rule.fn for rule in parser.ruler.__rules__ if rule.enabled]
+    if enabled != parser.ruler.getRules(""):
+        return
+    everything = tuple(enabled)
+
+    def rules_at(ch: str) -> tuple[BlockRule, ...]:
+        return tuple(first[fn][0] if fn in first else fn for fn in enabled if fn not in first or ch in first[fn][1])
+
+    table = {ch: rules_at(ch) for ch in "".join(chars for _, chars in first.values())}
+    ordinary = rules_at("\0")  # a line no guarded rule can start
+    max_nesting = md.options["maxNesting"]
+
+    def tokenize(state: StateBlock, startLine: int, endLine: int) -> None:  # noqa: N803 (markdown-it's names)
+        line = startLine
+        has_empty_lines = False
+        while line < endLine:
+            state.line = line = state.skipEmptyLines(line)
+            if line >= endLine:
+                break
+            if state.sCount[line] < state.blkIndent:  # the end of a nested block (quote, list item)
+                break
+            if state.level >= max_nesting:
+                state.line = endLine
+                break
+            pos = state.bMarks[line] + state.tShift[line]
+            ok = False
+            for rule in table.get(state.src[pos], ordinary) if pos < state.eMarks[line] else everything:
+                ok = rule(state, line, endLine, False)
+                if ok:
+                    if state.line <= line:
+                        raise RuntimeError("block rule didn't increment state.line")
+                    break
+            if not ok:
+                raise RuntimeError("none of the block rules matched")
+            state.tight = not has_empty_lines
+            line = state.line
+            if (line - 1) < endLine and state.isEmpty(line - 1):  # a paragraph may end on an empty line
+                has_empty_lines = True
+            if line < endLine and state.isEmpty(line):
+                has_empty_lines = True
+                line += 1
+                state.line = line
+
+    parser.tokenize = tokenize  # type: ignore[method-assign]
 
 
 def _guarded(fn: BlockRule, chars: str) -> BlockRule:
