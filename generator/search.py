@@ -35,6 +35,8 @@ _SCANS = (3_000, 16_000)  # characters of body HTML read for them: first try, th
 _APOSTROPHES = re.compile(r"['’‘ʼʻ`´]")
 _WORD = re.compile(r"[^\W_]+")
 _TAG = re.compile(r"<[^>]*>")
+_ASCII_SEPARATORS = bytes.maketrans(bytes(c for c in range(128) if not chr(c).isalnum()),
+                                    b" " * sum(not chr(c).isalnum() for c in range(128)))
 STOP_WORDS = frozenset("""
 a about after against all also an and any are as at be been before being between both but by can could did do does
 during each for from had has have he her his how if in into is it its may might more most no nor not of on once only or
@@ -88,8 +90,16 @@ def _distinct_words(text: str, budget: int) -> tuple[list[str], bool]:
     seen: set[str] = set()
     kept: list[str] = []
     used = 0
-    for token in dict.fromkeys(_WORD.findall(_APOSTROPHES.sub("", text.lower()))):  # distinct, in order
-        for word in (token,) if token.isascii() else _WORD.findall(fold(token)):
+    lowered = _APOSTROPHES.sub("", text.lower())
+    # ASCII punctuation to spaces in one C pass, then split: the same words as _WORD.findall
+    # where the text is ASCII (most of it), at half the cost; the rest goes through _WORD.
+    spaced = lowered.encode("utf-8", "surrogatepass").translate(_ASCII_SEPARATORS).decode("utf-8", "surrogatepass")
+    for chunk in dict.fromkeys(spaced.split()):  # distinct, in order
+        if chunk.isascii():
+            words: Iterable[str] = (chunk,)
+        else:
+            words = [w for t in _WORD.findall(chunk) for w in ((t,) if t.isascii() else _WORD.findall(fold(t)))]
+        for word in words:
             if len(word) < 2 or word in STOP_WORDS or word in seen:
                 continue
             if used + len(word) + 1 > budget:
