@@ -31,6 +31,7 @@ def test_sample_pages_open_without_console_errors(tmp_path: Path, browser) -> No
         assert "militia attacks desk" in page.title()
         page.click("text=Actors")
         page.click("a:text-is('Kataib Hezbollah')")
+        page.wait_for_load_state("load")  # the counts and styles below do not wait by themselves
         assert page.locator("h1").inner_text() == "Kataib Hezbollah"
         assert page.locator("#tagged ~ ol li").count() >= 3
         # the stylesheet loaded under the base path
