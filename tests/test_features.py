@@ -11,7 +11,6 @@ import dataclasses
 import datetime as dt
 import json
 import random
-import random
 import re
 import uuid
 from pathlib import Path
@@ -20,7 +19,6 @@ import pytest
 from stix2validator import ValidationOptions, validate_string
 
 from conftest import BASIC, read_tree, write_site
-from corpus import write_corpus
 from corpus import write_corpus
 from generator import exports, search, svg
 from generator.build import build
@@ -68,35 +66,6 @@ def test_body_words_are_distinct_folded_without_stop_words_and_within_budget() -
     long = "<p>" + " ".join(f"word{i}" for i in range(1000)) + "</p>"
     kept = search.body_words(long, budget=100)
     assert len(kept) <= 100 and kept.startswith("word0 word1 ") and "word999" not in kept
-
-
-def _distinct_words_by_definition(text: str, budget: int) -> tuple[list[str], bool]:
-    """search._distinct_words written as the plain loop that defines it."""
-    seen: set[str] = set()
-    kept: list[str] = []
-    used = 0
-    for token in search._WORD.findall(search._APOSTROPHES.sub("", text.lower())):
-        for word in search._WORD.findall(search.fold(token)):
-            if len(word) < 2 or word in search.STOP_WORDS or word in seen:
-                continue
-            if used + len(word) + 1 > budget:
-                return kept, True
-            seen.add(word)
-            kept.append(word)
-            used += len(word) + 1
-    return kept, False
-
-
-def test_body_words_agree_with_their_definition_on_any_text(tmp_path: Path) -> None:
-    rng = random.Random(9)
-    alphabet = list("abcxyz AZ09_'’-.,;\n\t") + list("éÉḤḥıİßǆﬁ½²ⅫΣσςЖжقوات") + ["e\u0301", "\u0301", "\u00a0", "\x1c"]
-    texts = ["".join(rng.choices(alphabet, k=rng.randint(0, 400))) for _ in range(3000)]
-    texts += [" ".join(rng.choices(["the", "of", "a", "kataib", "Kata'ib", "Ḥizballah", "strike", "ǆx"], k=300))]
-    write_corpus(tmp_path / "corpus", 20, seed=4)
-    texts += [search.plain_text(p.read_text(encoding="utf-8")) for p in (tmp_path / "corpus/content").rglob("*.md")]
-    for text in texts:
-        for budget in (1, 5, 40, 900):
-            assert search._distinct_words(text, budget) == _distinct_words_by_definition(text, budget), (text, budget)
 
 
 def _distinct_words_by_definition(text: str, budget: int) -> tuple[list[str], bool]:
