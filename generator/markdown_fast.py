@@ -216,7 +216,9 @@ def _dispatch_inline(md: MarkdownIt, first_chars: dict[InlineRule, str]) -> None
     enabled = [rule.fn for rule in parser.ruler.__rules__ if rule.enabled]
     if enabled != parser.ruler.getRules(""):  # a chain we do not understand: leave it alone
         return
-    terminator = parser.terminator_re
+    terminator = getattr(parser, "terminator_re", None)
+    if terminator is None or not hasattr(StateInline, "append_pending"):  # an older markdown-it-py
+        return
 
     def rules_at(ch: str) -> tuple[InlineRule, ...]:
         return tuple(fn for fn in enabled if _may_start(fn, ch, first_chars, terminator))
