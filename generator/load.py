@@ -71,23 +71,24 @@ row for the cache, or None when the cache has it already. See load_content."""
 
 @dataclass(frozen=True)
 class _Job:
-    """A Markdown file to read and parse: its stamp did not match the cache's."""
+    """A Markdown file to read and parse: not in the cache, or its stamp did not match."""
 
     rel: str
     section: str
-    path: Path
-    stamp: str
-    mtime: float
+    path: str
 
 
 @dataclass(frozen=True)
 class _Parsed:
-    """A file's outcome: the document without its body (None if it failed), its problems, its row."""
+    """A file's outcome: the document without its body (None if it failed), its problems, its row,
+    and the stamp and modification time of the file as it was read (from the open file)."""
 
     rel: str
     doc: SourceDoc | None
     problems: tuple[Diagnostic, ...]
     row: tuple[str, Rendered, str] | None = None
+    stamp: str = ""
+    mtime: float = 0.0
 
 
 def load_content(root: Path, diags: Diagnostics, cache: Cache | None = None,
@@ -109,7 +110,7 @@ def load_content(root: Path, diags: Diagnostics, cache: Cache | None = None,
         return Loaded((), (), ())
     known = cache.sources() if cache is not None else {}
     now = time.time()
-    steps = [_step(content, path, known) for path in walk(content)]
+    steps = [_step(content, rel, known) for rel in content_files(content)]
     jobs = [step for step in steps if isinstance(step, _Job)]
     docs: list[SourceDoc] = []
     assets: list[Asset] = []
@@ -147,8 +148,8 @@ def load_content(root: Path, diags: Diagnostics, cache: Cache | None = None,
                     failed.append(step.rel)
                     continue
                 docs.append(outcome.doc)
-                if now - step.mtime > RACY_SECONDS:
-                    fresh.append((step.rel, step.stamp, outcome.doc))
+                if now - outcome.mtime > RACY_SECONDS:
+                    fresh.append((step.rel, outcome.stamp, outcome.doc))
                     seen.append(step.rel)
                 if outcome.row is not None:
                     rows.append(outcome.row)
@@ -158,25 +159,27 @@ def load_content(root: Path, diags: Diagnostics, cache: Cache | None = None,
     return Loaded(tuple(docs), tuple(assets), tuple(failed))
 
 
-def _step(content: Path, path: Path,
+def _step(content: Path, rel_content: str,
           known: dict[str, tuple[str, Any]]) -> Asset | Diagnostic | SourceDoc | _Job | _Parsed:
-    """What to do with one file, decided with a stat at most: copy it, warn about it, take it
-    from the cache, or parse it in a worker (a file that cannot be stat'ed is already an outcome)."""
-    rel_content = path.relative_to(content).as_posix()
+    """What to do with one file (`rel_content`: its path below content/), decided with a stat
+    at most: copy it, warn about it, take it from the cache, or parse it in a worker (a file
+    the cache knows that cannot be stat'ed is already an outcome)."""
     rel = f"content/{rel_content}"
-    section = rel_content.split("/", 1)[0]
-    if path.suffix.lower() not in (".md", ".markdown"):
-        return Asset(rel, rel_content, path)
-    if section not in SECTIONS or "/" not in rel_content:
+    section, _, rest = rel_content.partition("/")
+    if os.path.splitext(rel_content)[1].lower() not in (".md", ".markdown"):
+        return Asset(rel, rel_content, content / rel_content)
+    if section not in SECTIONS or not rest:
         return Diagnostic(rel, 0, "warning", f"ignored: Markdown files belong in content/{{{','.join(SECTIONS)}}}/")
+    path = os.path.join(content, rel_content)
+    if rel not in known:  # (a first build): the worker takes the stamp of the file it reads
+        return _Job(rel, section, path)
     try:
-        stat = path.stat()
+        stat = os.stat(path)
     except OSError as exc:
         return _Parsed(rel, None, (Diagnostic(rel, 0, "error", f"cannot read: {exc.strerror}"),))
-    stamp = stamp_of(stat)
-    if rel in known and known[rel][0] == stamp:
+    if known[rel][0] == stamp_of(stat):
         return Cache.load_source(known[rel][1])
-    return _Job(rel, section, path, stamp, stat.st_mtime)
+    return _Job(rel, section, path)
 
 
 def _parse_chunk(jobs: list[_Job], render_body: RenderBody | None, cache: Cache | None) -> list[_Parsed]:
@@ -194,15 +197,23 @@ def _parse_job(job: _Job, render_body: RenderBody | None) -> _Parsed:
     """Read, split and parse one file; render its body too, then drop it."""
     problems = Diagnostics()
     try:
-        data = job.path.read_bytes()
+        data, stat = read_file(job.path)
     except OSError as exc:
         problems.error(job.rel, 0, f"cannot read: {exc.strerror}")
         return _Parsed(job.rel, None, tuple(problems.items))
-    doc = parse_source(job.rel, job.section, job.path.stem, data, problems)
+    stem = os.path.splitext(os.path.basename(job.path))[0]
+    doc = parse_source(job.rel, job.section, stem, data, problems)
     if doc is None:
         return _Parsed(job.rel, None, tuple(problems.items))
     row = render_body(doc) if render_body is not None else None
-    return _Parsed(job.rel, dataclasses.replace(doc, body=None), tuple(problems.items), row)
+    return _Parsed(job.rel, dataclasses.replace(doc, body=None), tuple(problems.items), row,
+                   stamp_of(stat), stat.st_mtime)
+
+
+def read_file(path: str) -> tuple[bytes, os.stat_result]:
+    """A file's bytes, and its stat from the same open file."""
+    with open(path, "rb") as handle:
+        return handle.read(), os.fstat(handle.fileno())
 
 
 def read_body(root: Path, rel: str) -> str:
@@ -212,9 +223,14 @@ def read_body(root: Path, rel: str) -> str:
     return fresh.body if fresh is not None and fresh.body is not None else ""
 
 
-def walk(top: Path) -> list[Path]:
-    """Every content file below `top`, sorted."""
-    return sorted(Path(dirpath) / name for dirpath, name in walk_names(top))
+def content_files(top: Path) -> list[str]:
+    """Every content file below `top`, as a "/"-separated path relative to it, in the order of
+    sorted Path objects (component by component: `a/x` before `a-b/x`)."""
+    start = len(os.fspath(top)) + 1
+    found = [f"{dirpath[start:]}/{name}" if len(dirpath) >= start else name for dirpath, name in walk_names(top)]
+    if os.sep != "/":  # pragma: no cover - not on POSIX
+        found = [rel.replace(os.sep, "/") for rel in found]
+    return sorted(found, key=lambda rel: rel.split("/"))
 
 
 def walk_names(top: Path) -> Iterator[tuple[str, str]]:

@@ -62,7 +62,15 @@ def lock(monkeypatch: pytest.MonkeyPatch, rel: str) -> None:
             raise PermissionError(13, "Permission denied", str(path))
         return real(path)
 
+    real_read_file = load.read_file
+
+    def read_file(path: str) -> tuple[bytes, os.stat_result]:
+        if Path(path).as_posix().endswith(rel):
+            raise PermissionError(13, "Permission denied", path)
+        return real_read_file(path)
+
     monkeypatch.setattr(Path, "read_bytes", read_bytes)
+    monkeypatch.setattr(load, "read_file", read_file)
 
 
 def tree(out: Path) -> dict[str, bytes]:
