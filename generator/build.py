@@ -2,6 +2,7 @@
 
     config -> load (+ markdown of changed files) -> schema -> graph.catalog -> markdown -> graph.link
            -> render -> write
+    (the search words of the changed bodies are made on the other cores from load to render)
 
 Each stage returns values and appends problems to one Diagnostics; the build
 stops before writing if there is any error, so a broken document never touches
@@ -32,7 +33,7 @@ from generator import __version__, code_version, graph, markdown, parallel, rend
 from generator.cache import Cache
 from generator.config import SiteConfig, load_config
 from generator.diagnostics import Diagnostics
-from generator.load import Asset, RenderBody, SourceDoc, load_content, read_body
+from generator.load import Asset, Loaded, RenderBody, SourceDoc, load_content, read_body
 from generator.model import Document, Entity, Ref, Site
 from generator.progress import Progress
 from generator.text import name_key
@@ -150,7 +151,36 @@ def _run(config: SiteConfig, cache: Cache, drafts: bool, write: bool, in_place: 
     loaded = load_content(config.root, diags, cache, render_body=_body_renderer(config, cache), progress=progress)
     clock.lap("load+markdown")
     settle()
+    with contextlib.closing(_Words(cache)) as words:  # made meanwhile on the other cores
+        planned = _plan(config, cache, drafts, loaded, result, clock)
+        if planned is None:
+            return
+        words.finish()
+        clock.lap("search words")
+    env, salt, linked, bodies, pages = planned
+    if not write:
+        result.pages = _render_in_memory(env, pages, cache, diags)
+        result.copied = tuple(output_file(dest) for _, dest in copies_of(config, loaded.assets))
+        result.rendered_pages = len(pages)
+        clock.lap("render")
+        return
+    try:
+        prints = _write(config, env, salt, pages, copies_of(config, loaded.assets), cache, in_place, result, progress)
+    except OutputError as exc:
+        diags.error(str(config.output_dir), 0, str(exc))
+        return
+    clock.lap("render+write")
+    if result.ok:  # for the next build (generator/warm.py) or the preview server's next save (live.py)
+        published = {**{d.path: d for d in linked.site.documents.values()},
+                     **{e.path: e for e in linked.site.entities.values() if e.has_profile}}
+        result.state = BuildState(config, env, salt, linked.site, published, bodies, pages, prints)
 
+
+def _plan(config: SiteConfig, cache: Cache, drafts: bool, loaded: Loaded, result: BuildResult, clock: "_Clock"
+          ) -> tuple[jinja2.Environment, str, graph.Linked, dict[Ref, render.Body], list[render.Page]] | None:
+    """Model, Markdown the cache lacked, links, the environment and the plan of every page
+    (with the documents' listing entries made); None when there are errors."""
+    diags = result.diagnostics
     docs: list[Document] = []
     profiles: list[Entity] = []
     failed_names = {name_key(Path(rel).stem) for rel in loaded.failed}
@@ -180,12 +210,12 @@ def _run(config: SiteConfig, cache: Cache, drafts: bool, write: bool, in_place: 
         clock.lap("link")
         settle()
         if diags.errors:
-            return
+            return None
 
         salt = salt_of(config, env)
         if salt is None:
             _report_template_errors(env, diags)
-            return
+            return None
         bodies = render.make_bodies(keys, links, linked.targets, linked.site, urls, cache)
         pages = render.plan(linked.site, bodies, config)
         pages.append(render.Page(".nojekyll", "", {}))
@@ -193,22 +223,7 @@ def _run(config: SiteConfig, cache: Cache, drafts: bool, write: bool, in_place: 
         settle()
         entries.finish()
         clock.lap("listing entries")
-    if not write:
-        result.pages = _render_in_memory(env, pages, cache, diags)
-        result.copied = tuple(output_file(dest) for _, dest in copies_of(config, loaded.assets))
-        result.rendered_pages = len(pages)
-        clock.lap("render")
-        return
-    try:
-        prints = _write(config, env, salt, pages, copies_of(config, loaded.assets), cache, in_place, result, progress)
-    except OutputError as exc:
-        diags.error(str(config.output_dir), 0, str(exc))
-        return
-    clock.lap("render+write")
-    if result.ok:  # for the next build (generator/warm.py) or the preview server's next save (live.py)
-        published = {**{d.path: d for d in linked.site.documents.values()},
-                     **{e.path: e for e in linked.site.entities.values() if e.has_profile}}
-        result.state = BuildState(config, env, salt, linked.site, published, bodies, pages, prints)
+    return env, salt, linked, bodies, pages
 
 
 # ---------------------------------------------------------------------------- markdown
@@ -233,13 +248,55 @@ def _body_renderer(config: SiteConfig, cache: Cache) -> RenderBody:
     """
     cached = cache.rendered_keys()
 
-    def render_body(src: SourceDoc) -> tuple[str, markdown.Rendered, str] | None:
+    def render_body(src: SourceDoc) -> tuple[str, markdown.Rendered, str | None] | None:
         key = body_key(src.digest, config)
         if key in cached or src.body is None:
             return None
-        return _render_body(key, src.body, config.allow_html)
+        return key, markdown.render(src.body, config.allow_html), None  # words: see _Words
 
     return render_body
+
+
+class _Words:
+    """Search words of the bodies stored without them (load_content's, see _body_renderer),
+    worked out from the cached HTML in forked workers, which store them. A body's words need
+    nothing but its HTML: the workers start when the bodies are loaded and work while this
+    process builds the model, links and plans, when it would leave a core idle, instead of in
+    the load pass, which keeps both busy (0.5 s less at 10,000 documents)."""
+
+    def __init__(self, cache: Cache):
+        self._cache = cache
+        keys = cache.keys_without_words()
+        chunks = [keys[i : i + _WORDS_CHUNK] for i in range(0, len(keys), _WORDS_CHUNK)]
+        shared = cache.path is not None  # an in-memory cache cannot be reopened in a worker
+
+        def job(chunk: list[str]) -> list[tuple[str, str]]:
+            rows = [(key, _words_of(html, links)) for key, html, links in cache.bodies(chunk)]
+            if not shared:
+                return rows
+            cache.put_words(rows)
+            return []
+
+        def start() -> None:
+            os.nice(10)  # this process's work (model, links, plan) comes first
+            cache.reopen()
+
+        self._started = parallel.start(job, chunks, processes=None if shared else 1, initializer=start,
+                                       chunksize=1, inline_below=2)
+
+    def finish(self) -> None:
+        """Wait for every body's words (and store those that came back)."""
+        for rows in self._started:
+            if rows:
+                self._cache.put_words(rows)
+        self.close()
+        self._cache.prune_words()  # of the bodies _render_markdown pruned meanwhile (drafts, held back)
+
+    def close(self) -> None:
+        self._started.close()
+
+
+_WORDS_CHUNK = 64  # bodies a worker reads, and whose words it stores, at a time
 
 
 def _render_markdown(
@@ -272,7 +329,11 @@ def _render_markdown(
 
 def search_words(rendered: markdown.Rendered) -> str:
     """A body's words for the search index, computed once when it is rendered (links show their labels)."""
-    return search.body_words(markdown.resolve(rendered.html, rendered.links, "/", ()))
+    return _words_of(rendered.html, rendered.links)
+
+
+def _words_of(html: str, links: tuple[markdown.WikiLink, ...]) -> str:
+    return search.body_words(markdown.resolve(html, links, "/", ()))
 
 
 # ------------------------------------------------------------------------------- pages

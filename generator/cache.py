@@ -4,6 +4,7 @@ One SQLite file (stdlib, safe against concurrent readers, crash-safe) holds
 - sources:  front-matter of each Markdown file by (path, size, mtime), so an
             unchanged file is neither read nor parsed again;
 - rendered: Markdown rendered to HTML by content key (see markdown.render);
+- words:    the search words of each rendered body, by the same key;
 - pages:    the fingerprint of every page's inputs and the digest of its bytes, per
             output folder, so a page whose inputs did not change is not rendered again.
 Every key includes the generator version, so an upgrade never serves stale HTML.
@@ -22,7 +23,7 @@ from typing import Any, Iterable, Iterator, Mapping
 from generator import code_version
 from generator.markdown import Rendered, WikiLink
 
-SCHEMA = f"briefing-cache-6/{code_version()}"
+SCHEMA = f"briefing-cache-7/{code_version()}"
 _CHUNK = 500
 
 
@@ -47,11 +48,13 @@ class Cache:
         db.execute("CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT)")
         row = db.execute("SELECT value FROM meta WHERE key='schema'").fetchone()
         if row is None or row[0] != SCHEMA:
-            for table in ("sources", "rendered", "pages"):
+            for table in ("sources", "rendered", "words", "pages"):
                 db.execute(f"DROP TABLE IF EXISTS {table}")
             db.execute("INSERT OR REPLACE INTO meta VALUES ('schema', ?)", (SCHEMA,))
         db.execute("CREATE TABLE IF NOT EXISTS sources (rel TEXT PRIMARY KEY, stamp TEXT, data BLOB)")
-        db.execute("CREATE TABLE IF NOT EXISTS rendered (key TEXT PRIMARY KEY, html TEXT, toc TEXT, links TEXT, words TEXT)")
+        db.execute("CREATE TABLE IF NOT EXISTS rendered (key TEXT PRIMARY KEY, html TEXT, toc TEXT, links TEXT)")
+        # apart: a build stores them after the rest of the row (see put_words), and an UPDATE would write the HTML again
+        db.execute("CREATE TABLE IF NOT EXISTS words (key TEXT PRIMARY KEY, words TEXT)")
         db.execute("CREATE TABLE IF NOT EXISTS pages (output TEXT, path TEXT, fingerprint TEXT, digest TEXT, "
                    "PRIMARY KEY (output, path))")
         return db
@@ -109,19 +112,44 @@ class Cache:
 
     def words(self, key: str) -> str:
         """The search words of a rendered body (see generator.search)."""
-        row = self._db.execute("SELECT words FROM rendered WHERE key = ?", (key,)).fetchone()
+        row = self._db.execute("SELECT words FROM words WHERE key = ?", (key,)).fetchone()
         if row is None:
-            raise KeyError(f"rendered body {key} is not in the cache")
+            raise KeyError(f"the search words of rendered body {key} are not in the cache")
         return row[0]
 
-    def put_rendered(self, items: Iterable[tuple[str, Rendered, str]]) -> None:
-        """Store (key, rendered body, its search words) rows."""
+    def keys_without_words(self) -> list[str]:
+        """Keys of the rendered bodies stored without their search words (see put_rendered), sorted."""
+        return [key for (key,) in self._db.execute(
+            "SELECT key FROM rendered WHERE key NOT IN (SELECT key FROM words) ORDER BY key")]
+
+    def bodies(self, keys: list[str]) -> Iterator[tuple[str, str, tuple[WikiLink, ...]]]:
+        """(key, HTML, [[links]]) of the rendered bodies with these keys that the cache has."""
+        for chunk in _chunks(keys):
+            marks = ",".join("?" * len(chunk))
+            for key, html, links in self._db.execute(f"SELECT key, html, links FROM rendered WHERE key IN ({marks})", chunk):
+                yield key, html, tuple(WikiLink(*w) for w in json.loads(links)) if links != "[]" else ()
+
+    def put_words(self, rows: Iterable[tuple[str, str]]) -> None:
+        """Store the search words of rendered bodies: (key, words) rows."""
+        with self._transaction():
+            self._db.executemany("INSERT OR REPLACE INTO words VALUES (?, ?)", rows)
+
+    def prune_words(self) -> None:
+        """Forget the words of bodies no longer kept (pruned while their words were worked out)."""
+        with self._transaction():
+            self._db.execute("DELETE FROM words WHERE key NOT IN (SELECT key FROM rendered)")
+
+    def put_rendered(self, items: Iterable[tuple[str, Rendered, str | None]]) -> None:
+        """Store (key, rendered body, its search words) rows; words None: worked out later (put_words)."""
+        rows = list(items)
         with self._transaction():
             self._db.executemany(
-                "INSERT OR REPLACE INTO rendered VALUES (?, ?, ?, ?, ?)",
+                "INSERT OR REPLACE INTO rendered VALUES (?, ?, ?, ?)",
                 ((key, r.html, json.dumps([list(h.__dict__.values()) for h in r.toc]),
-                  json.dumps([list(w.__dict__.values()) for w in r.links]), words) for key, r, words in items),
+                  json.dumps([list(w.__dict__.values()) for w in r.links])) for key, r, _ in rows),
             )
+            self._db.executemany("INSERT OR REPLACE INTO words VALUES (?, ?)",
+                                 ((key, words) for key, _, words in rows if words is not None))
 
     def prune_rendered(self, keep: Iterable[str]) -> None:
         keep_set = set(keep)
@@ -130,6 +158,7 @@ class Cache:
             self._last_html = ("", "")
             with self._transaction():
                 self._db.executemany("DELETE FROM rendered WHERE key = ?", ((k,) for k in stale))
+                self._db.executemany("DELETE FROM words WHERE key = ?", ((k,) for k in stale))
 
     # -------------------------------------------------------------------- pages
     # Kept per output folder: the preview server's folder (another base URL, so other

@@ -64,9 +64,9 @@ class Loaded:
 RACY_SECONDS = 2.0
 _CHUNK = 32  # files a worker parses, and whose rendered bodies it stores, at a time
 
-RenderBody = Callable[[SourceDoc], tuple[str, Rendered, str] | None]
-"""Given a freshly parsed document (body included): its (key, rendered body, search words)
-row for the cache, or None when the cache has it already. See load_content."""
+RenderBody = Callable[[SourceDoc], tuple[str, Rendered, str | None] | None]
+"""Given a freshly parsed document (body included): its (key, rendered body, search words or
+None) row for the cache, or None when the cache has it already. See load_content."""
 
 
 @dataclass(frozen=True)
@@ -86,7 +86,7 @@ class _Parsed:
     rel: str
     doc: SourceDoc | None
     problems: tuple[Diagnostic, ...]
-    row: tuple[str, Rendered, str] | None = None
+    row: tuple[str, Rendered, str | None] | None = None
     stamp: str = ""
     mtime: float = 0.0
 
@@ -117,7 +117,7 @@ def load_content(root: Path, diags: Diagnostics, cache: Cache | None = None,
     failed: list[str] = []
     fresh: list[tuple[str, str, SourceDoc]] = []
     seen: list[str] = []
-    rows: list[tuple[str, Rendered, str]] = []  # only from an in-memory cache's workers (see _parse_chunk)
+    rows: list[tuple[str, Rendered, str | None]] = []  # only from an in-memory cache's workers (see _parse_chunk)
     done = 0
     parse = functools.partial(_parse_chunk, render_body=render_body, cache=cache)
     chunks = [jobs[i : i + _CHUNK] for i in range(0, len(jobs), _CHUNK)]

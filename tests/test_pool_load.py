@@ -8,8 +8,10 @@ rendered again.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
+import sqlite3
 from pathlib import Path
 
 import pytest
@@ -215,10 +217,14 @@ def test_held_back_bodies_are_pruned_from_the_cache(tmp_path: Path, monkeypatch:
     assert result.ok and result.site is not None and result.site.held_back == {"draft": 1}
     cache = Cache(site / ".briefing-cache/cache.sqlite")
     try:
-        assert not any("SECRETCANARY" in cache.html(key) for key in cache.rendered_keys())
+        keys = cache.rendered_keys()
+        assert not any("SECRETCANARY" in cache.html(key) for key in keys)
         assert len(cache.rendered_keys()) == len(BASIC) + MANY  # the draft's body was rendered, then pruned
     finally:
         cache.close()
+    with contextlib.closing(sqlite3.connect(site / ".briefing-cache/cache.sqlite")) as db:  # and its search words
+        words = dict(db.execute("SELECT key, words FROM words"))
+    assert words.keys() == set(keys) and not any("secretcanary" in w for w in words.values())
     assert not any(b"SECRETCANARY" in data for data in read_tree(out).values())
     assert build(site, output=out, drafts=True).ok  # a drafts build renders it again, from the file
     assert b"SECRETCANARY" in (out / "articles/held/index.html").read_bytes()
@@ -243,3 +249,37 @@ def test_listing_entries_are_made_while_linking_and_the_workers_always_stop(
     assert any("slug `gen-007` is already used" in str(d) for d in failed.diagnostics.errors)
     assert multiprocessing.active_children() == []
     assert tree(out)["articles/index.html"].decode() == listing  # the previous site, untouched
+
+
+def test_search_words_are_worked_out_after_loading_for_every_body_that_lacks_them(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The load workers store bodies without their search words; workers started after the
+    load pass work them out (build._fill_words), also for rows a stopped build left without."""
+    import multiprocessing
+
+    from generator.build import search_words
+
+    monkeypatch.setenv("BRIEFING_WORKERS", "2")
+    site = write_site(tmp_path / "site", many_files())
+    out = tmp_path / "out"
+    assert build(site, output=out).ok and multiprocessing.active_children() == []
+    first = tree(out)
+    db_path = site / ".briefing-cache/cache.sqlite"
+    with contextlib.closing(sqlite3.connect(db_path)) as db:
+        words = dict(db.execute("SELECT key, words FROM words"))
+    cache = Cache(db_path)
+    try:
+        for rel in ("content/notes/assessment.md", "content/articles/gen-042.md"):
+            body = load.read_body(site, rel)
+            key = next(k for k in words if cache.html(k) == markdown.render(body).html)
+            assert words[key] == search_words(markdown.render(body)) != ""
+        assert len(words) == len(cache.rendered_keys()) == len(BASIC) + MANY
+    finally:
+        cache.close()
+    with contextlib.closing(sqlite3.connect(db_path)) as db, db:
+        db.execute("DELETE FROM words WHERE rowid % 3 = 0")  # as if a build had stopped before storing them
+    fresh = tmp_path / "out-fresh"  # every page rendered again, the search index from the cached words
+    assert build(site, output=fresh).ok
+    assert tree(fresh) == first
+    with contextlib.closing(sqlite3.connect(db_path)) as db:
+        assert dict(db.execute("SELECT key, words FROM words")) == words
