@@ -12,6 +12,12 @@ changes and requires the same HTML.
   answers no at once, so asking only the rules whose first character it is, in
   the same order, gives the same tokens. Rules this module does not know
   (plugins) are asked everywhere, as before.
+- **Text in which no inline rule can start is one text token.** More than half
+  of the inline runs (paragraphs without emphasis, links or code, headings, table
+  cells) contain none of the characters the rules start at; the tokenizer would
+  add each of their characters to the pending text and emit it as one token, and
+  the post-processing rules would find nothing to pair. Not done when a rule this
+  module does not know is enabled.
 - **Block rules are asked only about lines they can start.** Most block rules
   (fence, quote, rule, list, heading, reference, footnote) begin with the first
   character of the line; a guard in front of each answers no for other lines
@@ -32,6 +38,7 @@ changes and requires the same HTML.
 
 from __future__ import annotations
 
+import functools
 import re
 from typing import Callable, Iterable
 
@@ -40,7 +47,9 @@ from markdown_it.common import normalize_url
 from markdown_it.common.utils import escapeHtml
 from markdown_it.renderer import RendererHTML
 from markdown_it.rules_block import StateBlock
+from markdown_it.parser_inline import ParserInline
 from markdown_it.rules_inline import StateInline
+from markdown_it.token import Token
 from mdit_py_plugins.footnote import index as footnote
 
 InlineRule = Callable[[StateInline, bool], bool]
@@ -220,6 +229,10 @@ def _dispatch_inline(md: MarkdownIt, first_chars: dict[InlineRule, str]) -> None
     if terminator is None or not hasattr(StateInline, "append_pending"):  # an older markdown-it-py
         return
 
+    # a plugin may add a known rule with its options bound (mdit-py-plugins' footnote_ref)
+    first_chars = {**first_chars, **{fn: first_chars[fn.func] for fn in enabled
+                                     if isinstance(fn, functools.partial) and fn.func in first_chars and not fn.args}}
+
     def rules_at(ch: str) -> tuple[InlineRule, ...]:
         return tuple(fn for fn in enabled if _may_start(fn, ch, first_chars, terminator))
 
@@ -273,6 +286,33 @@ def _dispatch_inline(md: MarkdownIt, first_chars: dict[InlineRule, str]) -> None
 
     parser.tokenize = tokenize  # type: ignore[method-assign]
     parser.skipToken = skip_token  # type: ignore[method-assign]
+    if ordinary == (rules_inline.text,) and set(parser.ruler2.getRules("")) <= _PAIRING_RULES:
+        _plain_text_shortcut(parser, {ch for ch, rules in table.items() if set(rules) - {rules_inline.text}})
+
+
+# The stock post-processing rules: each only pairs delimiter runs (`*`, `_`, `~~`), or joins the text they left.
+_PAIRING_RULES = frozenset({rules_inline.link_pairs, rules_inline.strikethrough.postProcess,
+                            rules_inline.emphasis.postProcess, rules_inline.fragments_join})
+
+
+def _plain_text_shortcut(parser: ParserInline, starts: set[str]) -> None:
+    """Inline text in which no rule can start (more than half of a document's paragraphs,
+    headings and cells) is one text token: the tokenizer would add each character to the
+    pending text, and the post-processing rules would find nothing to pair or join.
+    `starts`: the characters at which a rule other than plain text may match."""
+    stock_parse = parser.parse
+    may_start = re.compile("[" + "".join(re.escape(ch) for ch in sorted(starts)) + "]" if starts else "(?!)")
+
+    def parse(src, md, env, tokens):  # type: ignore[no-untyped-def]
+        if may_start.search(src):
+            return stock_parse(src, md, env, tokens)
+        if src:
+            token = Token("text", "", 0)
+            token.content = src
+            tokens.append(token)
+        return tokens
+
+    parser.parse = parse  # type: ignore[method-assign]
 
 
 def _may_start(fn: InlineRule, ch: str, first_chars: dict[InlineRule, str], terminator: re.Pattern[str]) -> bool:

@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 from markdown_it import MarkdownIt
 from markdown_it.common import normalize_url
+from markdown_it.rules_inline import StateInline
 from mdit_py_plugins.dollarmath import dollarmath_plugin
 from mdit_py_plugins.footnote import footnote_plugin
 
@@ -86,6 +87,7 @@ def test_tuned_parser_makes_the_stock_parsers_html(tmp_path: Path, monkeypatch: 
     tuned_parser = markdown._parser(allow_html)
     assert tuned_parser.normalizeLink is markdown_fast.normalize_link  # the tuning is in place
     assert tuned_parser.inline.tokenize.__qualname__.startswith("_dispatch_inline")
+    assert tuned_parser.inline.parse.__qualname__.startswith("_plain_text_shortcut")
     tuned = [markdown.render(body, allow_html) for body in bodies]
     markdown._parser.cache_clear()
     monkeypatch.setattr(markdown, "_parser", _stock)
@@ -103,10 +105,34 @@ def test_rules_it_does_not_know_are_still_asked_everywhere() -> None:
         return md.use(footnote_plugin).use(dollarmath_plugin)
 
     tuned = markdown_fast.tune(parser())
+    assert not hasattr(tuned.inline.parse, "__qualname__") or "shortcut" not in tuned.inline.parse.__qualname__
     documents = ["Cost $x + y$ and *$z$* and \\$5.", "$$\na = b\n$$\n\n- $m$\n> $$q$$"] + _random_documents(400, 3)
     stock_html = [parser().render(d) for d in documents]
     assert [tuned.render(d) for d in documents] == stock_html
     assert 'class="math inline"' in stock_html[0] and "math block" in stock_html[1]
+
+
+def _todo_rule(state: StateInline, silent: bool) -> bool:
+    """A plugin-like rule that starts at a letter: `TODO` becomes a mark."""
+    if not state.src.startswith("TODO", state.pos):
+        return False
+    if not silent:
+        state.push("todo", "", 0)
+    state.pos += 4
+    return True
+
+
+def test_a_rule_that_starts_at_a_letter_is_asked_at_letters() -> None:
+    def parser() -> MarkdownIt:
+        md = MarkdownIt("commonmark", {"html": False}).enable(["table", "strikethrough"])
+        md.inline.ruler.before("text", "todo", _todo_rule)
+        md.add_render_rule("todo", lambda self, tokens, idx, options, env: "<mark>TODO</mark>")
+        return md
+
+    documents = ["TODO check", "# TODO heading", "- TODO item", "| a |\n|---|\n| TODO |"]  # where text starts
+    stock_html = [parser().render(d) for d in documents]
+    assert all("<mark>TODO</mark>" in html for html in stock_html)
+    assert [markdown_fast.tune(parser()).render(d) for d in documents] == stock_html
 
 
 URL_PARTS = ["https://", "http://", "HTTP://", "//", "mailto:", "ftp://", "", "example.org", "Example.ORG", "a-b.c",
