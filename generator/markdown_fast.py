@@ -18,6 +18,10 @@ changes and requires the same HTML.
   add each of their characters to the pending text and emit it as one token, and
   the post-processing rules would find nothing to pair. Not done when a rule this
   module does not know is enabled.
+- **Tokens are made without the dataclass machinery.** The block and inline
+  states push tokens (some 300 a document) built field by field, the same
+  objects for less than half the cost of Token's generated __init__, its default
+  factories and __post_init__. Only while Token has the fields this module knows.
 - **Block rules are asked only about lines they can start.** Most block rules
   (fence, quote, rule, list, heading, reference, footnote) begin with the first
   character of the line; a guard in front of each answers no for other lines
@@ -38,16 +42,18 @@ changes and requires the same HTML.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import re
-from typing import Callable, Iterable
+from typing import Callable, Iterable, Literal
 
 from markdown_it import MarkdownIt, rules_block, rules_inline
 from markdown_it.common import normalize_url
 from markdown_it.common.utils import escapeHtml
+from markdown_it.parser_block import ParserBlock
+from markdown_it.parser_inline import ParserInline
 from markdown_it.renderer import RendererHTML
 from markdown_it.rules_block import StateBlock
-from markdown_it.parser_inline import ParserInline
 from markdown_it.rules_inline import StateInline
 from markdown_it.token import Token
 from mdit_py_plugins.footnote import index as footnote
@@ -79,6 +85,7 @@ def tune(md: MarkdownIt, first_chars: dict[InlineRule, str] | None = None) -> Ma
         if name not in md.options:
             md.options[name] = False
     md.normalizeLink = normalize_link  # type: ignore[method-assign]
+    _make_tokens_quickly(md)
     _dispatch_inline(md, {**_FIRST_CHARS, **(first_chars or {})})
     _guard_block(md)
     _render_inline_quickly(md)
@@ -307,12 +314,95 @@ def _plain_text_shortcut(parser: ParserInline, starts: set[str]) -> None:
         if may_start.search(src):
             return stock_parse(src, md, env, tokens)
         if src:
-            token = Token("text", "", 0)
+            token = _token("text", "", 0, 0, False)
             token.content = src
             tokens.append(token)
         return tokens
 
     parser.parse = parse  # type: ignore[method-assign]
+
+
+# markdown-it's Token, field by field: _token makes the same object without the dataclass
+# __init__, its default factories and __post_init__ (a document makes some 300 tokens).
+_TOKEN_FIELDS = ("type", "tag", "nesting", "attrs", "map", "level", "children", "content", "markup", "info", "meta",
+                 "block", "hidden")
+_new = object.__new__
+
+
+def _token(ttype: str, tag: str, nesting: int, level: int, block: bool) -> Token:
+    token = _new(Token)
+    token.type, token.tag, token.nesting, token.attrs, token.map, token.level = ttype, tag, nesting, {}, None, level
+    token.children, token.content, token.markup, token.info, token.meta = None, "", "", "", {}
+    token.block, token.hidden = block, False
+    return token
+
+
+class _StateBlock(StateBlock):
+    """StateBlock.push, with tokens made by _token."""
+
+    def push(self, ttype: str, tag: str, nesting: Literal[-1, 0, 1]) -> Token:
+        if nesting < 0:
+            self.level -= 1  # closing tag
+        token = _token(ttype, tag, nesting, self.level, True)
+        if nesting > 0:
+            self.level += 1  # opening tag
+        self.tokens.append(token)
+        return token
+
+
+class _StateInline(StateInline):
+    """StateInline.push and pushPending, with tokens made by _token."""
+
+    def pushPending(self) -> Token:
+        token = _token("text", "", 0, self.pendingLevel, False)
+        token.content = self.pending
+        self.tokens.append(token)
+        self.pending = ""
+        return token
+
+    def push(self, ttype: str, tag: str, nesting: Literal[-1, 0, 1]) -> Token:
+        if self.pending:
+            self.pushPending()
+        token_meta = None
+        if nesting < 0:  # closing tag
+            self.level -= 1
+            self.delimiters = self._prev_delimiters.pop()
+        token = _token(ttype, tag, nesting, self.level, False)
+        if nesting > 0:  # opening tag
+            self.level += 1
+            self._prev_delimiters.append(self.delimiters)
+            self.delimiters = []
+            token_meta = {"delimiters": self.delimiters}
+        self.pendingLevel = self.level
+        self.tokens.append(token)
+        self.tokens_meta.append(token_meta)
+        return token
+
+
+def _make_tokens_quickly(md: MarkdownIt) -> None:
+    """Block and inline parsing with the states above, where Token is the one they copy."""
+    if tuple(field.name for field in dataclasses.fields(Token)) != _TOKEN_FIELDS:  # another markdown-it
+        return
+    block, inline = md.block, md.inline
+    if type(block) is not ParserBlock or type(inline) is not ParserInline:
+        return
+
+    def parse_block(src, md, env, out_tokens):  # type: ignore[no-untyped-def]
+        if not src:
+            return None
+        state = _StateBlock(src, md, env, out_tokens)
+        block.tokenize(state, state.line, state.lineMax)
+        return state.tokens
+
+    def parse_inline(src, md, env, tokens):  # type: ignore[no-untyped-def]
+        state = _StateInline(src, md, env, tokens)
+        inline.tokenize(state)
+        for rule in inline.ruler2.getRules(""):
+            rule(state)
+        return state.tokens
+
+    block.parse = parse_block  # type: ignore[method-assign]
+    inline.parse = parse_inline  # type: ignore[method-assign]
 
 
 def _may_start(fn: InlineRule, ch: str, first_chars: dict[InlineRule, str], terminator: re.Pattern[str]) -> bool:

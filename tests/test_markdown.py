@@ -89,6 +89,9 @@ def test_tuned_parser_makes_the_stock_parsers_html(tmp_path: Path, monkeypatch: 
     assert tuned_parser.inline.tokenize.__qualname__.startswith("_dispatch_inline")
     assert tuned_parser.inline.parse.__qualname__.startswith("_plain_text_shortcut")
     tuned = [markdown.render(body, allow_html) for body in bodies]
+    stock_parser = _stock(allow_html)
+    for body in bodies:  # token by token, every field (children included), not only the HTML they make
+        assert tuned_parser.parse(body) == stock_parser.parse(body), body
     markdown._parser.cache_clear()
     monkeypatch.setattr(markdown, "_parser", _stock)
     stock = [markdown.render(body, allow_html) for body in bodies]
