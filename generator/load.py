@@ -257,22 +257,28 @@ def parse_source(rel: str, section: str, stem: str, data: bytes, diags: Diagnost
         line = data[: exc.start].count(b"\n") + 1
         diags.error(rel, line, f"not UTF-8 text (invalid byte 0x{data[exc.start]:02x}); save the file as UTF-8")
         return None
-    text = text.replace("\r\n", "\n").replace("\r", "\n")
-    lines = text.split("\n")
-    if not lines or lines[0].rstrip() != "---":
+    if "\r" in text:
+        text = text.replace("\r\n", "\n").replace("\r", "\n")
+    # Lines are found one by one up to the closing `---`: the body is not split and joined again.
+    first_end = text.find("\n")
+    if (text if first_end < 0 else text[:first_end]).rstrip() != "---":
         diags.error(rel, 1, "missing front-matter: the file must start with a line `---`")
         return None
-    try:
-        end = next(i for i in range(1, len(lines)) if lines[i].rstrip() in ("---", "..."))
-    except StopIteration:
+    start, end, stop = first_end + 1, 1, first_end  # the line looked at: its start, index, and end
+    while stop >= 0:
+        stop = text.find("\n", start)
+        if (text[start:] if stop < 0 else text[start:stop]).rstrip() in ("---", "..."):
+            break
+        start, end = stop + 1, end + 1
+    else:
         diags.error(rel, 1, "front-matter is never closed: add a line `---` after it")
         return None
     try:
-        mapping = load_mapping("\n".join(lines[1:end]), first_line=2)
+        mapping = load_mapping(text[first_end + 1 : start - 1], first_line=2)
     except YamlProblem as exc:
         diags.error(rel, exc.line, exc.message)
         return None
-    body = "\n".join(lines[end + 1 :])
+    body = text[stop + 1 :] if stop >= 0 else ""
     digest = hashlib.sha256(data).hexdigest()
-    meta_digest = hashlib.sha256("\n".join(lines[: end + 1]).encode("utf-8", "surrogatepass")).hexdigest()
+    meta_digest = hashlib.sha256(text[: stop if stop >= 0 else len(text)].encode("utf-8", "surrogatepass")).hexdigest()
     return SourceDoc(rel, section, stem, mapping.data, mapping.key_lines, body, end + 2, digest, meta_digest)

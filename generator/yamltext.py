@@ -86,6 +86,8 @@ def load_mapping(text: str, first_line: int = 1) -> Mapping:
 
 def _check_depth(text: str, first_line: int) -> None:
     """Refuse flow collections nested deeper than MAX_DEPTH (brackets in quotes may over-count: harmless)."""
+    if text.count("[") + text.count("{") <= MAX_DEPTH and " " * (2 * MAX_DEPTH + 1) not in text:
+        return  # (the common case) neither can any line below go deeper
     depth = 0
     for number, raw in enumerate(text.split("\n")):
         if raw.count("[") + raw.count("{") + depth <= MAX_DEPTH and len(raw) - len(raw.lstrip(" ")) <= 2 * MAX_DEPTH:

@@ -9,7 +9,9 @@ rendered again.
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import os
+import random
 import shutil
 import sqlite3
 from pathlib import Path
@@ -283,3 +285,40 @@ def test_search_words_are_worked_out_after_loading_for_every_body_that_lacks_the
     assert tree(fresh) == first
     with contextlib.closing(sqlite3.connect(db_path)) as db:
         assert dict(db.execute("SELECT key, words FROM words")) == words
+
+
+def _split_by_definition(rel: str, data: bytes, diags: Diagnostics) -> load.SourceDoc | None:
+    """load.parse_source as the plain split into lines that defines it."""
+    text = data.decode("utf-8-sig").replace("\r\n", "\n").replace("\r", "\n")
+    lines = text.split("\n")
+    if lines[0].rstrip() != "---":
+        diags.error(rel, 1, "missing front-matter: the file must start with a line `---`")
+        return None
+    end = next((i for i in range(1, len(lines)) if lines[i].rstrip() in ("---", "...")), None)
+    if end is None:
+        diags.error(rel, 1, "front-matter is never closed: add a line `---` after it")
+        return None
+    try:
+        mapping = load.load_mapping("\n".join(lines[1:end]), first_line=2)
+    except load.YamlProblem as exc:
+        diags.error(rel, exc.line, exc.message)
+        return None
+    meta = hashlib.sha256("\n".join(lines[: end + 1]).encode("utf-8", "surrogatepass")).hexdigest()
+    return load.SourceDoc(rel, "notes", "x", mapping.data, mapping.key_lines, "\n".join(lines[end + 1 :]), end + 2,
+                          hashlib.sha256(data).hexdigest(), meta)
+
+
+def test_front_matter_is_split_as_by_splitting_the_file_into_lines() -> None:
+    rng = random.Random(3)
+    pieces = ["---", "--- ", "---\t", "...", "... ", "----", " ---", "---\x0c", "---\x85", "title: X", "date: 2023-10-18",
+              "actors: [a, b]", "tags:\n  - a", "", "body *text*", "a: [1", "key: 'v'", "\u2028", "é: ü"]
+    for _ in range(3000):
+        lines = rng.choices(pieces, k=rng.randint(0, 9))
+        if rng.random() < 0.7:
+            lines.insert(0, "---")
+        text = rng.choice(["\n", "\r\n", "\r"]).join(lines) + rng.choice(["", "\n", "\r\n"])
+        data = (b"\xef\xbb\xbf" if rng.random() < 0.1 else b"") + text.encode("utf-8")
+        mine, theirs = Diagnostics(), Diagnostics()
+        assert load.parse_source("content/notes/x.md", "notes", "x", data, mine) == \
+            _split_by_definition("content/notes/x.md", data, theirs), text
+        assert mine.items == theirs.items, text
