@@ -136,17 +136,31 @@ def _build(site_dir: Path, output: Path | None, base_url: str | None, drafts: bo
         if keep_state and warm.build(config, own, drafts, result):
             return result
         started = time.time()
-        _run(config, own, drafts, write, in_place, result, clock, progress)
-        if keep_state and result.ok and result.state is not None:
-            warm.save(config, drafts, result.state, tuple(diags.warnings), started, shown=result.shown)
-            clock.lap("save state")
-        elif keep_state:
-            warm.forget(config)
+        savings: list[warm.Saving] = []
+
+        def saving_for(state: BuildState) -> warm.Saving:
+            savings.append(warm.Saving(config, state))
+            return savings[-1]
+
+        try:
+            _run(config, own, drafts, write, in_place, result, clock, progress, saving_for if keep_state else None)
+            if keep_state and result.ok and result.state is not None:
+                warm.save(config, drafts, result.state, tuple(diags.warnings), started, shown=result.shown,
+                          saving=savings[-1] if savings else None)
+                clock.lap("save state")
+            elif keep_state:
+                warm.forget(config)
+        finally:
+            for saving in savings:  # (gone once saved)
+                saving.discard()
     return result
 
 
-def _run(config: SiteConfig, cache: Cache, drafts: bool, write: bool, in_place: bool,
-         result: BuildResult, clock: "_Clock", progress: Progress | None = None) -> None:
+def _run(config: SiteConfig, cache: Cache, drafts: bool, write: bool, in_place: bool, result: BuildResult,
+         clock: "_Clock", progress: Progress | None = None,
+         saving_for: Callable[[BuildState], Any] | None = None) -> None:
+    """The pipeline. `saving_for(state)`, if given, returns a warm.Saving for the build's state,
+    whose model a page worker writes while the others render pages."""
     diags = result.diagnostics
     loaded = load_content(config.root, diags, cache, render_body=_body_renderer(config, cache), progress=progress)
     clock.lap("load+markdown")
@@ -164,16 +178,20 @@ def _run(config: SiteConfig, cache: Cache, drafts: bool, write: bool, in_place: 
         result.rendered_pages = len(pages)
         clock.lap("render")
         return
+    # for the next build (generator/warm.py) or the preview server's next save (live.py)
+    published = {**{d.path: d for d in linked.site.documents.values()},
+                 **{e.path: e for e in linked.site.entities.values() if e.has_profile}}
+    state = BuildState(config, env, salt, linked.site, published, bodies, pages, {})
+    saving = saving_for(state) if saving_for is not None else None
     try:
-        prints = _write(config, env, salt, pages, copies_of(config, loaded.assets), cache, in_place, result, progress)
+        state.prints = _write(config, env, salt, pages, copies_of(config, loaded.assets), cache, in_place, result,
+                              progress, saving)
     except OutputError as exc:
         diags.error(str(config.output_dir), 0, str(exc))
         return
     clock.lap("render+write")
-    if result.ok:  # for the next build (generator/warm.py) or the preview server's next save (live.py)
-        published = {**{d.path: d for d in linked.site.documents.values()},
-                     **{e.path: e for e in linked.site.entities.values() if e.has_profile}}
-        result.state = BuildState(config, env, salt, linked.site, published, bodies, pages, prints)
+    if result.ok:
+        result.state = state
 
 
 def _plan(config: SiteConfig, cache: Cache, drafts: bool, loaded: Loaded, result: BuildResult, clock: "_Clock"
@@ -379,8 +397,9 @@ def _render_in_memory(env: jinja2.Environment, pages: list[render.Page], cache: 
 
 def _write(config: SiteConfig, env: jinja2.Environment, salt: str, pages: list[render.Page],
            copies: list[tuple[Path, str]], cache: Cache, in_place: bool, result: BuildResult,
-           progress: Progress | None = None) -> dict[str, str]:
-    """Render what changed and write it; returns every page's fingerprint."""
+           progress: Progress | None = None, saving: Any = None) -> dict[str, str]:
+    """Render what changed and write it; returns every page's fingerprint. A page worker also
+    writes the model part of `saving` (a warm.Saving) if there are pages to render."""
     diags = result.diagnostics
     tree = OutputTree(config.output_dir)
     before = cache.pages(os.fspath(config.output_dir))
@@ -414,7 +433,8 @@ def _write(config: SiteConfig, env: jinja2.Environment, salt: str, pages: list[r
     else:
         tree.start()
     try:
-        rendered = _render_to(tree, env, dirty, cache, None if before else salt, prints, progress, result.shown)
+        rendered = _render_to(tree, env, dirty, cache, None if before else salt, prints, progress, result.shown,
+                              saving)
         new_prints: dict[str, tuple[str, str]] = {}
         for page, outcome in zip(dirty, rendered):
             if isinstance(outcome, tuple):
@@ -459,15 +479,18 @@ def _write(config: SiteConfig, env: jinja2.Environment, salt: str, pages: list[r
 
 def _render_to(tree: OutputTree, env: jinja2.Environment, pages: list[render.Page], cache: Cache,
                salt: str | None = None, prints: dict[str, str] | None = None,
-               progress: Progress | None = None, shown: dict[str, render.Seen] | None = None
-               ) -> list[str | tuple[str, int, str]]:
+               progress: Progress | None = None, shown: dict[str, render.Seen] | None = None,
+               saving: Any = None) -> list[str | tuple[str, int, str]]:
     """Render pages into the folder being filled (in the workers): digests, or errors.
     The per-document fragments the workers make come back into the parent's (see render.Fragments).
-    Given a salt, the workers also fingerprint each page, into `prints`, and say what it shows, into `shown`."""
+    Given a salt, the workers also fingerprint each page, into `prints`, and say what it shows, into `shown`.
+    Given a warm.Saving, a worker writes its model first, while the other starts on the pages."""
     fragments = render.fragments_of(env)
     render.warm_up(env, pages)  # compiled once here (or loaded from the cache), not in each worker
 
-    def job(page: render.Page) -> tuple[str | tuple[str, int, str], dict[tuple, Any], str, render.Shown | None]:
+    def job(page: render.Page | None) -> tuple[Any, dict[tuple, Any], str, render.Shown | None]:
+        if page is None:
+            return saving.write_model(), {}, "", None
         data = render_page(env, page)
         outcome = data if isinstance(data, tuple) else tree.place(output_file(page.path), data)
         if salt is None:
@@ -477,8 +500,11 @@ def _render_to(tree: OutputTree, env: jinja2.Environment, pages: list[render.Pag
 
     outcomes = []
     known: dict[Ref, Ref] = {}  # one object per ref: the workers' sets would hold tens of MB of copies
-    for page, (outcome, made, mark, found) in zip(pages, parallel.ordered_map(job, pages, initializer=cache.reopen,
-                                                                              chunksize=8)):
+    jobs: list[render.Page | None] = [None, *pages] if saving is not None else list(pages)
+    results = parallel.ordered_map(job, jobs, initializer=cache.reopen, chunksize=8)
+    if saving is not None:
+        saving.written = next(results)[0] is None
+    for page, (outcome, made, mark, found) in zip(pages, results):
         fragments.memo.update(made)
         outcomes.append(outcome)
         if salt is not None and prints is not None:

@@ -17,6 +17,7 @@ full build. The state file is only an accelerator: deleting it is always safe.
 
 from __future__ import annotations
 
+import dataclasses
 import gc
 import hashlib
 import os
@@ -38,7 +39,7 @@ from generator.load import RACY_SECONDS, walk_names
 from generator.urls import Urls, output_file
 from generator.write import MARKER, OutputError, OutputTree, WriteResult, file_digest, read_manifest
 
-STATE_FILE = "state.pickle"  # (token, state, index, listing entries): large, written by full builds
+STATE_FILE = "state.pickle"  # (token, state) then (fingerprints, index, listing entries): large, from full builds
 HEAD_FILE = "state.head"  # _Header: small, rewritten by every warm build
 JOURNAL_LIMIT = 200  # edits replayed onto the saved state before it is saved afresh
 
@@ -57,17 +58,52 @@ class _Header:
     journal: list[tuple[Document, str, tuple[WikiLink, ...]]] = field(default_factory=list)  # edits since
 
 
+class Saving:
+    """A full build's state file, written in two parts: the model and the plan (`write_model`,
+    which a page worker runs among the pages: it has them all, and the save no longer waits
+    until the last page is written), then what only the rendering tells (see `save`)."""
+
+    def __init__(self, config: SiteConfig, state: BuildState):
+        self.token = os.urandom(8).hex()
+        self.path = config.cache_dir / STATE_FILE
+        self.temp = self.path.with_name(f"{self.path.name}.{self.token}.tmp")
+        self.state = state
+        self.written = False  # the first part is in `temp`
+
+    def write_model(self) -> str | None:
+        """Write the first part (in whichever process runs this); None, or what went wrong."""
+        try:
+            with open(self.temp, "wb") as handle:  # the fingerprints are the build's to fill in meanwhile
+                pickle.dump((self.token, dataclasses.replace(self.state, prints={})), handle,
+                            protocol=pickle.HIGHEST_PROTOCOL)
+        except OSError as exc:
+            self.temp.unlink(missing_ok=True)
+            return str(exc)
+        return None
+
+    def discard(self) -> None:
+        self.temp.unlink(missing_ok=True)
+
+
 def save(config: SiteConfig, drafts: bool, state: BuildState, warnings: tuple[Diagnostic, ...],
-         started: float, index: live.Index | None = None, shown: Mapping[str, render.Seen] | None = None) -> None:
+         started: float, index: live.Index | None = None, shown: Mapping[str, render.Seen] | None = None,
+         saving: Saving | None = None) -> None:
     """Keep a full build's state for the next build (files touched since `started` are not trusted);
-    `shown`: what pages show, where the build already knows (see live.Index)."""
-    token = os.urandom(8).hex()
+    `shown`: what pages show, where the build already knows (see live.Index); `saving`: the
+    file this state's model was written to already, if it was (Saving.write_model)."""
     items = render.fragments_of(state.env).keep(state.site.documents.values())
+    saving = saving if saving is not None and saving.written else Saving(config, state)
     try:
-        _atomic(config.cache_dir / STATE_FILE, (token, state, index or live.Index(state, shown), items))
-        _atomic(config.cache_dir / HEAD_FILE, _Header(token, state.salt, drafts, _manifest_digest(config),
+        if not saving.written and saving.write_model() is not None:
+            raise OSError("the state could not be written")
+        with open(saving.temp, "ab") as handle:
+            pickle.dump((state.prints, index or live.Index(state, shown), items), handle,
+                        protocol=pickle.HIGHEST_PROTOCOL)
+        os.replace(saving.temp, saving.path)
+        _atomic(config.cache_dir / HEAD_FILE, _Header(saving.token, state.salt, drafts, _manifest_digest(config),
                                                       _stamps(config.root, started), _static(config), warnings))
     except OSError:
+        saving.discard()
         forget(config)
 
 
@@ -151,9 +187,10 @@ def _load(config: SiteConfig, cache: Cache, drafts: bool, wall: float
         if stamps.keys() != header.stamps.keys():
             return None  # a file added or removed
         with open(config.cache_dir / STATE_FILE, "rb") as handle:
-            token, state, index, items = _unpickle(handle)
-        if token != header.token:
-            return None
+            token, state = _unpickle(handle)
+            if token != header.token:
+                return None
+            state.prints, index, items = _unpickle(handle)
     except (OSError, EOFError, pickle.UnpicklingError, AttributeError, ImportError, TypeError, ValueError):
         return None
     state.env = env

@@ -14,6 +14,7 @@ import os
 import random
 import shutil
 import sqlite3
+import time
 from pathlib import Path
 
 import pytest
@@ -322,3 +323,45 @@ def test_front_matter_is_split_as_by_splitting_the_file_into_lines() -> None:
         assert load.parse_source("content/notes/x.md", "notes", "x", data, mine) == \
             _split_by_definition("content/notes/x.md", data, theirs), text
         assert mine.items == theirs.items, text
+
+
+def test_a_page_worker_writes_the_states_model_and_the_parent_does_if_it_could_not(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The warm state's model and plan are written by a page worker among the pages (build._render_to);
+    the next build starts from that state; a worker that could not write it leaves it to the parent."""
+    from generator import warm
+
+    monkeypatch.setenv("BRIEFING_WORKERS", "2")
+    site = write_site(tmp_path / "site", many_files())
+    old = time.time() - 10  # older than load.RACY_SECONDS: the saved stamps are trusted
+    for path in (site / "content").rglob("*"):
+        os.utime(path, (old, old))
+    writers = tmp_path / "writers"
+    real = warm.Saving.write_model
+    parent = os.getpid()
+
+    def write_model(self: warm.Saving) -> str | None:
+        with open(writers, "a") as log:
+            log.write(f"{os.getpid() == parent}\n")
+        return "disk full" if os.environ.get("FAIL_IN_WORKER") and os.getpid() != parent else real(self)
+
+    monkeypatch.setattr(warm.Saving, "write_model", write_model)
+    article = site / "content/articles/gen-007.md"
+    for fail, heading in (("", "## Part seven"), ("1", "## Part seven, again")):
+        monkeypatch.setenv("FAIL_IN_WORKER", fail)
+        writers.unlink(missing_ok=True)
+        shutil.rmtree(site / ".briefing-cache", ignore_errors=True)  # a full build of every page, which saves the state
+        assert build(site).ok
+        assert writers.read_text() == ("False\n" if not fail else "False\nTrue\n")  # the worker; then the parent
+        assert not list((site / ".briefing-cache").glob("*.tmp"))
+        text = article.read_text()
+        article.write_text(text.replace(text.split("\n")[6], heading, 1))  # the body's heading
+        result = build(site)
+        assert result.ok and "warm" in result.timings  # from the saved state
+        assert tree(site / "_site") == tree_of_cold_build(site, tmp_path / f"cold{fail}")
+        os.utime(article, (old, old))
+
+
+def tree_of_cold_build(site: Path, out: Path) -> dict[str, bytes]:
+    assert build(site, output=out, use_cache=False).ok
+    return tree(out)
