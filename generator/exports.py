@@ -44,7 +44,7 @@ def ref_key(ref: Ref) -> str:
 
 def script_json(data: Any) -> str:
     """JSON that is safe inside <script>: no `<`, `>` or `&` (so no `</script>`), no line separators."""
-    text = json.dumps(data, ensure_ascii=False, separators=(",", ":"))
+    text = _ENCODER.encode(data)
     for raw, escaped in (("<", "\\u003c"), (">", "\\u003e"), ("&", "\\u0026"), ("\u2028", "\\u2028"), ("\u2029", "\\u2029")):
         text = text.replace(raw, escaped)
     return text
@@ -207,13 +207,18 @@ def _graph_document(doc: Document, keys: str, urls: Urls) -> tuple[str, str]:
     if doc.source is not None:
         row["source"] = {k: v for k, v in (("name", doc.source.name), ("title", doc.source.title), ("url", doc.source.url),
                                            ("date", doc.source.date.isoformat() if doc.source.date else "")) if v}
-    tagged = ",".join(_dumps({"type": "tagged", "source": key, "target": target}) for target in keys.split())
+    source = _dumps(key)
+    tagged = ",".join(f'{{"type":"tagged","source":{source},"target":{_dumps(target)}}}' for target in keys.split())
     return _dumps(row), tagged
 
 
 def _dumps(value: Any) -> str:
     """Compact JSON, UTF-8 rather than escapes: joined with commas, pieces make the same bytes as the whole."""
-    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+    return _ENCODER.encode(value)
+
+
+# json.dumps with these options would make (and throw away) an encoder per call
+_ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
 
 
 class Fragments(Protocol):
