@@ -58,11 +58,23 @@ def start(
         return Started(map(fn, items), None)
     _TASK = (fn, items)
     try:
-        context = multiprocessing.get_context("fork")
-        pool = context.Pool(processes, initializer=_worker_start, initargs=(initializer,))  # forks now
+        pool = _Pool(processes, initializer=_worker_start, initargs=(initializer,),
+                     context=multiprocessing.get_context("fork"))  # forks now
     finally:
         _TASK = None  # the workers have their copy
     return Started(pool.imap(_run, range(len(items)), chunksize=chunksize), pool)
+
+
+class _Pool(multiprocessing.pool.Pool):
+    """A Pool whose worker-maintenance thread sleeps until a worker exits or the pool's state
+    changes. The stock one also wakes whenever a result is waiting in the pipe to the parent
+    (CPython's Pool._get_sentinels, since 3.8), which keeps it looping through its checks while
+    results stream in: 0.7 s of the parent's CPU in a cold build of 10,000 documents, taken
+    from the workers' two cores. Our workers never retire (no maxtasksperchild), so the
+    results have nothing to tell it."""
+
+    def _get_sentinels(self) -> list[Any]:
+        return [self._change_notifier._reader]  # type: ignore[attr-defined]
 
 
 class Started(Iterator[R]):
