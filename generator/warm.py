@@ -100,6 +100,8 @@ def save(config: SiteConfig, drafts: bool, state: BuildState, warnings: tuple[Di
             pickle.dump((state.prints, index or live.Index(state, shown), items), handle,
                         protocol=pickle.HIGHEST_PROTOCOL)
         os.replace(saving.temp, saving.path)
+        for stale in saving.path.parent.glob(f"{STATE_FILE}.*.tmp"):  # left by a build that was killed
+            stale.unlink(missing_ok=True)
         _atomic(config.cache_dir / HEAD_FILE, _Header(saving.token, state.salt, drafts, _manifest_digest(config),
                                                       _stamps(config.root, started), _static(config), warnings))
     except OSError:

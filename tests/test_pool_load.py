@@ -351,6 +351,8 @@ def test_a_page_worker_writes_the_states_model_and_the_parent_does_if_it_could_n
         monkeypatch.setenv("FAIL_IN_WORKER", fail)
         writers.unlink(missing_ok=True)
         shutil.rmtree(site / ".briefing-cache", ignore_errors=True)  # a full build of every page, which saves the state
+        (site / ".briefing-cache").mkdir()
+        (site / ".briefing-cache/state.pickle.0123456789abcdef.tmp").write_bytes(b"left by a killed build")
         assert build(site).ok
         assert writers.read_text() == ("False\n" if not fail else "False\nTrue\n")  # the worker; then the parent
         assert not list((site / ".briefing-cache").glob("*.tmp"))
