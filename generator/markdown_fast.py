@@ -307,12 +307,12 @@ def _plain_text_shortcut(parser: ParserInline, starts: set[str]) -> None:
     headings and cells) is one text token: the tokenizer would add each character to the
     pending text, and the post-processing rules would find nothing to pair or join.
     `starts`: the characters at which a rule other than plain text may match."""
-    stock_parse = parser.parse
+    parse_rules = parser.parse  # the full inline parse (with the token states above, if they are in place)
     may_start = re.compile("[" + "".join(re.escape(ch) for ch in sorted(starts)) + "]" if starts else "(?!)")
 
     def parse(src, md, env, tokens):  # type: ignore[no-untyped-def]
         if may_start.search(src):
-            return stock_parse(src, md, env, tokens)
+            return parse_rules(src, md, env, tokens)
         if src:
             token = _token("text", "", 0, 0, False)
             token.content = src
