@@ -33,8 +33,9 @@ changes and requires the same HTML.
   ASCII `https://host/path` (or a relative path) that needs none of it, the
   answer is the URL itself. The test checks this against the stock function on
   thousands of generated URLs.
-- **Inline HTML is written without the general token renderer** for the two
-  commonest cases: text (escaped) and attribute-less tags such as `<em>`.
+- **HTML is written without the general token renderer** for the commonest
+  tokens: text (escaped) and tags without attributes, inline (`<em>`) and block
+  (`<p>`, `<li>`), whose line breaks follow the same rules.
 - **Optional settings the rules look up are set to their defaults.** markdown-it
   reads them with `options.get(name, False)`; absent, every lookup raises and
   catches a KeyError inside the options mapping.
@@ -88,7 +89,7 @@ def tune(md: MarkdownIt, first_chars: dict[InlineRule, str] | None = None) -> Ma
     _make_tokens_quickly(md)
     _dispatch_inline(md, {**_FIRST_CHARS, **(first_chars or {})})
     _guard_block(md)
-    _render_inline_quickly(md)
+    _render_quickly(md)
     return md
 
 
@@ -117,7 +118,7 @@ _FIRST_CHARS: dict[InlineRule, str] = {
 }
 
 
-def _render_inline_quickly(md: MarkdownIt) -> None:
+def _render_quickly(md: MarkdownIt) -> None:
     renderer = md.renderer
     if type(renderer) is not RendererHTML:
         return
@@ -140,7 +141,33 @@ def _render_inline_quickly(md: MarkdownIt) -> None:
                 out.append(render_token(tokens, i, options, env))
         return "".join(out)
 
+    def render(tokens, options, env):  # type: ignore[no-untyped-def]
+        out = []
+        last = len(tokens) - 1
+        for i, token in enumerate(tokens):
+            kind = token.type
+            if kind == "inline":
+                if token.children:
+                    out.append(renderer.renderInline(token.children, options, env))
+            elif kind in rules:
+                out.append(rules[kind](tokens, i, options, env))
+            elif token.hidden:  # a tight list's paragraph
+                continue
+            elif token.block and not token.attrs and token.nesting:  # renderToken's answer, without its tests
+                if token.nesting < 0:
+                    out.append("</" + token.tag + ">\n")
+                    continue
+                after = tokens[i + 1] if i < last else None
+                inside = after is not None and (after.type == "inline" or after.hidden
+                                                or (after.nesting == -1 and after.tag == token.tag))
+                before = "\n<" if i and tokens[i - 1].hidden else "<"
+                out.append(before + token.tag + (">" if inside else ">\n"))
+            else:
+                out.append(render_token(tokens, i, options, env))
+        return "".join(out)
+
     renderer.renderInline = render_inline  # type: ignore[method-assign]
+    renderer.render = render  # type: ignore[method-assign]
 
 
 # The characters each stock block rule can start a line with (after its indentation).
