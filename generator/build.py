@@ -506,6 +506,8 @@ def _render_to(tree: OutputTree, env: jinja2.Environment, pages: list[render.Pag
         saving.written = next(results)[0] is None
     for page, (outcome, made, mark, found) in zip(pages, results):
         fragments.memo.update(made)
+        if saving is not None and made:
+            saving.made.update(made)  # after its first part: the save adds them
         outcomes.append(outcome)
         if salt is not None and prints is not None:
             prints[page.path] = mark

@@ -275,8 +275,12 @@ class Fragments:
 
     def keep(self, docs: Iterable[Document]) -> dict[tuple, Any]:
         """The pieces of these documents as they are (what a saved state keeps)."""
+        return self.keep_of(self.memo, docs)
+
+    @staticmethod
+    def keep_of(pieces: dict[tuple, Any], docs: Iterable[Document]) -> dict[tuple, Any]:
         current = {(d.ref, d.meta_digest) for d in docs}
-        return {key: value for key, value in self.memo.items() if key[:2] in current}
+        return {key: value for key, value in pieces.items() if key[:2] in current}
 
 
 class DocItems:

@@ -39,7 +39,7 @@ from generator.load import RACY_SECONDS, walk_names
 from generator.urls import Urls, output_file
 from generator.write import MARKER, OutputError, OutputTree, WriteResult, file_digest, read_manifest
 
-STATE_FILE = "state.pickle"  # (token, state) then (fingerprints, index, listing entries): large, from full builds
+STATE_FILE = "state.pickle"  # (token, state, listing entries) then (fingerprints, index, pieces): large, from full builds
 HEAD_FILE = "state.head"  # _Header: small, rewritten by every warm build
 JOURNAL_LIMIT = 200  # edits replayed onto the saved state before it is saved afresh
 
@@ -59,9 +59,10 @@ class _Header:
 
 
 class Saving:
-    """A full build's state file, written in two parts: the model and the plan (`write_model`,
-    which a page worker runs among the pages: it has them all, and the save no longer waits
-    until the last page is written), then what only the rendering tells (see `save`)."""
+    """A full build's state file, written in two parts: the model, the plan and the documents'
+    listing entries (`write_model`, which a page worker runs among the pages: it has them all,
+    and the save no longer waits until the last page is written), then what only the rendering
+    tells, with the pieces the pages made (see `save`)."""
 
     def __init__(self, config: SiteConfig, state: BuildState):
         self.token = os.urandom(8).hex()
@@ -69,12 +70,14 @@ class Saving:
         self.temp = self.path.with_name(f"{self.path.name}.{self.token}.tmp")
         self.state = state
         self.written = False  # the first part is in `temp`
+        self.made: dict[tuple, Any] = {}  # pieces (render.Fragments) made after the first part was written
 
     def write_model(self) -> str | None:
         """Write the first part (in whichever process runs this); None, or what went wrong."""
+        items = render.fragments_of(self.state.env).keep(self.state.site.documents.values())
         try:
             with open(self.temp, "wb") as handle:  # the fingerprints are the build's to fill in meanwhile
-                pickle.dump((self.token, dataclasses.replace(self.state, prints={})), handle,
+                pickle.dump((self.token, dataclasses.replace(self.state, prints={}), items), handle,
                             protocol=pickle.HIGHEST_PROTOCOL)
         except OSError as exc:
             self.temp.unlink(missing_ok=True)
@@ -91,13 +94,13 @@ def save(config: SiteConfig, drafts: bool, state: BuildState, warnings: tuple[Di
     """Keep a full build's state for the next build (files touched since `started` are not trusted);
     `shown`: what pages show, where the build already knows (see live.Index); `saving`: the
     file this state's model was written to already, if it was (Saving.write_model)."""
-    items = render.fragments_of(state.env).keep(state.site.documents.values())
     saving = saving if saving is not None and saving.written else Saving(config, state)
     try:
         if not saving.written and saving.write_model() is not None:
             raise OSError("the state could not be written")
+        made = render.Fragments.keep_of(saving.made, state.site.documents.values())
         with open(saving.temp, "ab") as handle:
-            pickle.dump((state.prints, index or live.Index(state, shown), items), handle,
+            pickle.dump((state.prints, index or live.Index(state, shown), made), handle,
                         protocol=pickle.HIGHEST_PROTOCOL)
         os.replace(saving.temp, saving.path)
         for stale in saving.path.parent.glob(f"{STATE_FILE}.*.tmp"):  # left by a build that was killed
@@ -189,14 +192,15 @@ def _load(config: SiteConfig, cache: Cache, drafts: bool, wall: float
         if stamps.keys() != header.stamps.keys():
             return None  # a file added or removed
         with open(config.cache_dir / STATE_FILE, "rb") as handle:
-            token, state = _unpickle(handle)
+            token, state, items = _unpickle(handle)
             if token != header.token:
                 return None
-            state.prints, index, items = _unpickle(handle)
+            state.prints, index, made = _unpickle(handle)
     except (OSError, EOFError, pickle.UnpicklingError, AttributeError, ImportError, TypeError, ValueError):
         return None
     state.env = env
     render.fragments_of(env).memo.update(items)
+    render.fragments_of(env).memo.update(made)
     for body in state.bodies.values():
         body.source = cache
     replay = [live.Edit(state.site.documents[new.ref], new, state.bodies[new.ref], key, Rendered("", (), links))

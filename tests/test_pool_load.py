@@ -364,6 +364,45 @@ def test_a_page_worker_writes_the_states_model_and_the_parent_does_if_it_could_n
         os.utime(article, (old, old))
 
 
+def test_the_saved_state_keeps_the_entries_and_the_pieces_the_page_workers_made(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The listing entries go into the state with the model (written by a page worker); the
+    pieces of the exports, which the page workers make as they go, come with the save: a warm
+    build has them all and makes none again."""
+    import pickle
+
+    from generator import render, warm
+
+    monkeypatch.setenv("BRIEFING_WORKERS", "2")
+    site = write_site(tmp_path / "site", many_files())
+    old = time.time() - 10  # older than load.RACY_SECONDS: the saved stamps are trusted
+    for path in (site / "content").rglob("*"):
+        os.utime(path, (old, old))
+    assert build(site).ok
+    with open(site / ".briefing-cache" / warm.STATE_FILE, "rb") as handle:
+        _, state, entries = pickle.load(handle)
+        _, _, pieces = pickle.load(handle)
+    published = {d.ref: d.meta_digest for d in state.site.documents.values()}
+    assert len(published) > MANY
+    assert {(ref, digest, kind) for ref, digest in published.items() for kind in ("item", "page-item")} <= set(entries)
+    assert {key[:3] for key in pieces} == {(ref, digest, kind) for ref, digest in published.items()
+                                           for kind in ("graph", "stix")}
+
+    made: list[tuple] = []
+    real_get = render.Fragments.get
+
+    def get(self: render.Fragments, key: tuple, make):  # type: ignore[no-untyped-def]
+        return real_get(self, key, lambda: made.append(key) or make())
+
+    monkeypatch.setattr(render.Fragments, "get", get)
+    monkeypatch.setenv("BRIEFING_WORKERS", "1")  # the pieces are made in this process, where `made` sees them
+    article = site / "content/articles/gen-007.md"
+    article.write_text(article.read_text().replace("title: Generated 7\n", "title: Generated 7\nsummary: Seven.\n"))
+    result = build(site)
+    assert result.ok and "warm" in result.timings
+    assert made and {key[0] for key in made} == {("article", "gen-007")}  # only the edited document's
+
+
 def tree_of_cold_build(site: Path, out: Path) -> dict[str, bytes]:
     assert build(site, output=out, use_cache=False).ok
     return tree(out)
