@@ -169,6 +169,8 @@ def _run(config: SiteConfig, cache: Cache, drafts: bool, write: bool, in_place: 
         planned = _plan(config, cache, drafts, loaded, result, clock)
         if planned is None:
             return
+        if write:  # the page workers' templates, loaded while the words are still being made
+            render.warm_up(planned[0], planned[4])
         words.finish()
         clock.lap("search words")
     env, salt, linked, bodies, pages = planned
