@@ -56,6 +56,7 @@ class BuildResult:
     timings: dict[str, float] = field(default_factory=dict)
     state: "BuildState | None" = None  # what a live (preview) build keeps for the next one
     shown: dict[str, render.Seen] = field(default_factory=dict)  # site path -> what it shows, if the workers said
+    stamps: dict[str, str] | None = None  # the content files' stamps as the load found them (see load.Loaded)
 
     @property
     def ok(self) -> bool:
@@ -146,7 +147,7 @@ def _build(site_dir: Path, output: Path | None, base_url: str | None, drafts: bo
             _run(config, own, drafts, write, in_place, result, clock, progress, saving_for if keep_state else None)
             if keep_state and result.ok and result.state is not None:
                 warm.save(config, drafts, result.state, tuple(diags.warnings), started, shown=result.shown,
-                          saving=savings[-1] if savings else None)
+                          saving=savings[-1] if savings else None, stamps=result.stamps)
                 clock.lap("save state")
             elif keep_state:
                 warm.forget(config)
@@ -163,6 +164,7 @@ def _run(config: SiteConfig, cache: Cache, drafts: bool, write: bool, in_place: 
     whose model a page worker writes while the others render pages."""
     diags = result.diagnostics
     loaded = load_content(config.root, diags, cache, render_body=_body_renderer(config, cache), progress=progress)
+    result.stamps = loaded.stamps
     clock.lap("load+markdown")
     settle()
     with contextlib.closing(_Words(cache)) as words:  # made meanwhile on the other cores

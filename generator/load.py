@@ -14,7 +14,7 @@ import functools
 import hashlib
 import os
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterator
 
@@ -57,6 +57,9 @@ class Loaded:
     docs: tuple[SourceDoc, ...]
     assets: tuple[Asset, ...]
     failed: tuple[str, ...] = ()  # Markdown files that could not be read or split
+    # rel -> stamp of every file below content/ as the load found it ("" when too fresh to
+    # trust: it may change again unseen, see RACY_SECONDS); what a saved state compares with
+    stamps: dict[str, str] = field(default_factory=dict)
 
 
 # A file modified this recently may be modified again within the file system's
@@ -126,15 +129,19 @@ def load_content(root: Path, diags: Diagnostics, cache: Cache | None = None,
     outcomes = (outcome for chunk in parallel.ordered_map(parse, chunks, processes=1 if few else None,
                                                           initializer=reopen, chunksize=1, inline_below=0)
                 for outcome in chunk)
+    stamps: dict[str, str] = {}
     with contextlib.closing(outcomes) as parsed:
         for step in steps:  # in path order, as the files were found
             if isinstance(step, Asset):
                 assets.append(step)
+                stamps[step.rel] = _stamp(os.fspath(step.source), now)
             elif isinstance(step, Diagnostic):
                 diags.extend([step])
-            elif isinstance(step, SourceDoc):  # unchanged: from the cache
+                stamps[step.path] = _stamp(os.path.join(root, step.path), now)
+            elif isinstance(step, SourceDoc):  # unchanged: from the cache, which holds only trusted stamps
                 docs.append(step)
                 seen.append(step.rel)
+                stamps[step.rel] = known[step.rel][0]
             elif isinstance(step, _Parsed):  # could not even stat it
                 diags.extend(step.problems)
                 failed.append(step.rel)
@@ -146,9 +153,12 @@ def load_content(root: Path, diags: Diagnostics, cache: Cache | None = None,
                 diags.extend(outcome.problems)
                 if outcome.doc is None:
                     failed.append(step.rel)
+                    stamps[step.rel] = _stamp(step.path, now)
                     continue
                 docs.append(outcome.doc)
-                if now - outcome.mtime > RACY_SECONDS:
+                trusted = now - outcome.mtime > RACY_SECONDS
+                stamps[step.rel] = outcome.stamp if trusted else ""
+                if trusted:
                     fresh.append((step.rel, outcome.stamp, outcome.doc))
                     seen.append(step.rel)
                 if outcome.row is not None:
@@ -156,7 +166,16 @@ def load_content(root: Path, diags: Diagnostics, cache: Cache | None = None,
     if cache is not None:
         cache.put_rendered(rows)
         cache.put_sources(fresh, keep=seen)
-    return Loaded(tuple(docs), tuple(assets), tuple(failed))
+    return Loaded(tuple(docs), tuple(assets), tuple(failed), stamps)
+
+
+def _stamp(path: str, now: float) -> str:
+    """The stamp of a file the load did not open ("" when too fresh to trust, or gone)."""
+    try:
+        stat = os.stat(path)
+    except OSError:
+        return ""
+    return "" if stat.st_mtime > now - RACY_SECONDS else stamp_of(stat)
 
 
 def _step(content: Path, rel_content: str,

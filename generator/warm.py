@@ -90,10 +90,11 @@ class Saving:
 
 def save(config: SiteConfig, drafts: bool, state: BuildState, warnings: tuple[Diagnostic, ...],
          started: float, index: live.Index | None = None, shown: Mapping[str, render.Seen] | None = None,
-         saving: Saving | None = None) -> None:
+         saving: Saving | None = None, stamps: dict[str, str] | None = None) -> None:
     """Keep a full build's state for the next build (files touched since `started` are not trusted);
     `shown`: what pages show, where the build already knows (see live.Index); `saving`: the
-    file this state's model was written to already, if it was (Saving.write_model)."""
+    file this state's model was written to already, if it was (Saving.write_model); `stamps`:
+    the content files' as the build read them (load.Loaded.stamps), else they are taken now."""
     saving = saving if saving is not None and saving.written else Saving(config, state)
     try:
         if not saving.written and saving.write_model() is not None:
@@ -106,7 +107,8 @@ def save(config: SiteConfig, drafts: bool, state: BuildState, warnings: tuple[Di
         for stale in saving.path.parent.glob(f"{STATE_FILE}.*.tmp"):  # left by a build that was killed
             stale.unlink(missing_ok=True)
         _atomic(config.cache_dir / HEAD_FILE, _Header(saving.token, state.salt, drafts, _manifest_digest(config),
-                                                      _stamps(config.root, started), _static(config), warnings))
+                                                      _stamps(config.root, started) if stamps is None else stamps,
+                                                      _static(config), warnings))
     except OSError:
         saving.discard()
         forget(config)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import time
 from pathlib import Path
 
@@ -110,6 +111,33 @@ def test_warnings_are_reported_again(tmp_path: Path) -> None:
     _edit(site, "content/notes/points.md", "See [[Held]].", "\n\nSee [[Held]].")  # its warning's line moves
     result = build(site)
     assert not _warm(result) and any("points.md:7" in str(d) for d in result.diagnostics.warnings)
+
+
+def test_the_state_holds_the_files_as_the_build_read_them(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A file deleted or edited while a build runs, after it was read, is seen by the next build."""
+    from generator import graph
+
+    site = _site(tmp_path)
+    later, article = site / "content/notes/later.md", site / ARTICLE
+    _edit(site, ARTICLE, "was blamed", "was blamed again")  # a body edit: a warm build
+    link = graph.link
+
+    def link_then_change(*args, **kwargs):  # type: ignore[no-untyped-def]
+        later.unlink(missing_ok=True)  # both were read already
+        text = article.read_text()
+        article.write_text(text.replace("was blamed again", "was blamed once more"))
+        os.utime(article, (time.time() - 10, time.time() - 10))  # a stamp as old as the rest
+        return link(*args, **kwargs)
+
+    (site / "content/notes/new.md").write_text("---\ntitle: New\ndate: 2023-11-01\n---\nNew.\n")  # a full build
+    monkeypatch.setattr(graph, "link", link_then_change)
+    assert build(site).ok
+    assert "A later note" in (site / "_site/index.html").read_text()
+    monkeypatch.setattr(graph, "link", link)
+    result = build(site)
+    assert result.ok
+    assert read_tree(site / "_site") == _cold(site)
+    assert "A later note" not in (site / "_site/index.html").read_text()
 
 
 def test_a_deleted_state_file_is_harmless(tmp_path: Path) -> None:
