@@ -157,12 +157,13 @@ def test_pool_output_is_identical_to_one_process(tmp_path: Path, monkeypatch: py
     assert one == two and len(one) > 150
 
 
-def test_a_pages_fingerprint_walk_finds_what_it_shows(tmp_path: Path) -> None:
+def test_a_pages_fingerprint_walk_finds_what_it_shows(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """First builds learn which documents and bodies each page shows while the workers
     fingerprint it (render.fingerprint(..., found)); it must agree with render.shown,
     which the preview server and warm builds use to pick the pages an edit touches."""
     from generator import render
 
+    monkeypatch.setenv("BRIEFING_WORKERS", "2")  # found in the page workers, and sent back as numbers
     result = build(REPO, output=tmp_path / "out")
     assert result.ok and result.state is not None
     pages = result.state.pages
@@ -173,3 +174,21 @@ def test_a_pages_fingerprint_walk_finds_what_it_shows(tmp_path: Path) -> None:
         assert found == render.shown(page), page.path
         assert tuple(map(set, result.shown[page.path])) == found, page.path
     assert sum(len(docs) for docs, _ in result.shown.values()) > 10 * len(result.state.site.documents)
+    site = result.state.site
+    own = {id(ref) for ref in [*site.documents, *site.entities]}
+    assert all(id(ref) in own for found in result.shown.values() for refs in found for ref in refs)  # no copies
+
+
+def test_refs_travel_from_the_page_workers_as_numbers() -> None:
+    from generator.build import _RefCodes
+
+    refs = [("article", f"a-{i}") for i in range(300)] + [("actor", "kh")]
+    codes = _RefCodes(refs)
+    found = {("article", "a-7"), ("actor", "kh"), ("article", "a-299")}
+    packed = codes.pack({(kind, slug) for kind, slug in found})  # equal refs, other objects
+    assert type(packed) is bytes and len(packed) == 12
+    back = codes.unpack(packed)
+    assert set(back) == found and all(any(ref is mine for mine in refs) for ref in back)
+    stray = {("article", "not-listed"), ("actor", "kh")}
+    assert set(codes.unpack(codes.pack(stray))) == stray  # a ref outside the list travels as itself
+    assert codes.unpack(codes.pack(set())) == ()
