@@ -74,10 +74,8 @@ class Cache:
     def put_sources(self, items: Iterable[tuple[str, str, Any]], keep: Iterable[str]) -> None:
         """Store (rel, stamp, value) rows and forget every path not in `keep`."""
         with self._transaction():
-            self._db.executemany(
-                "INSERT OR REPLACE INTO sources VALUES (?, ?, ?)",
-                ((rel, stamp, pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)) for rel, stamp, value in items),
-            )
+            self._db.executemany("INSERT OR REPLACE INTO sources VALUES (?, ?, ?)",
+                                 ((rel, stamp, self.dump_source(value)) for rel, stamp, value in items))
             keep_set = set(keep)
             stale = [r for (r,) in self._db.execute("SELECT rel FROM sources") if r not in keep_set]
             self._db.executemany("DELETE FROM sources WHERE rel = ?", ((r,) for r in stale))
@@ -85,6 +83,10 @@ class Cache:
     @staticmethod
     def load_source(data: bytes) -> Any:
         return pickle.loads(data)  # noqa: S301 - our own cache file in the user's site folder
+
+    @staticmethod
+    def dump_source(value: Any) -> bytes:
+        return pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
 
     # ----------------------------------------------------------------- rendered
     def rendered_links(self, keys: Iterable[str]) -> dict[str, tuple[WikiLink, ...]]:
@@ -139,17 +141,27 @@ class Cache:
         with self._transaction():
             self._db.execute("DELETE FROM words WHERE key NOT IN (SELECT key FROM rendered)")
 
+    def put_loaded(self, rendered: list[tuple[str, Rendered, str | None]], sources: list[tuple[str, str, bytes]]
+                   ) -> None:
+        """What a load worker read: put_rendered's rows, and (rel, stamp, pickled value) rows of
+        sources (see put_sources, which also forgets the files that are gone), in one transaction."""
+        with self._transaction():
+            self._put_rendered(rendered)
+            self._db.executemany("INSERT OR REPLACE INTO sources VALUES (?, ?, ?)", sources)
+
     def put_rendered(self, items: Iterable[tuple[str, Rendered, str | None]]) -> None:
         """Store (key, rendered body, its search words) rows; words None: worked out later (put_words)."""
-        rows = list(items)
         with self._transaction():
-            self._db.executemany(
-                "INSERT OR REPLACE INTO rendered VALUES (?, ?, ?, ?)",
-                ((key, r.html, json.dumps([list(h.__dict__.values()) for h in r.toc]),
-                  json.dumps([list(w.__dict__.values()) for w in r.links])) for key, r, _ in rows),
-            )
-            self._db.executemany("INSERT OR REPLACE INTO words VALUES (?, ?)",
-                                 ((key, words) for key, _, words in rows if words is not None))
+            self._put_rendered(list(items))
+
+    def _put_rendered(self, rows: list[tuple[str, Rendered, str | None]]) -> None:
+        self._db.executemany(
+            "INSERT OR REPLACE INTO rendered VALUES (?, ?, ?, ?)",
+            ((key, r.html, json.dumps([list(h.__dict__.values()) for h in r.toc]),
+              json.dumps([list(w.__dict__.values()) for w in r.links])) for key, r, _ in rows),
+        )
+        self._db.executemany("INSERT OR REPLACE INTO words VALUES (?, ?)",
+                             ((key, words) for key, _, words in rows if words is not None))
 
     def prune_rendered(self, keep: Iterable[str]) -> None:
         keep_set = set(keep)

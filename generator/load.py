@@ -92,6 +92,10 @@ class _Parsed:
     row: tuple[str, Rendered, str | None] | None = None
     stamp: str = ""
     mtime: float = 0.0
+    pickled: bytes | None = None  # the document, pickled, in place of `doc` (see _parse_chunk)
+
+    def document(self) -> SourceDoc | None:
+        return self.doc if self.pickled is None else Cache.load_source(self.pickled)
 
 
 def load_content(root: Path, diags: Diagnostics, cache: Cache | None = None,
@@ -122,7 +126,7 @@ def load_content(root: Path, diags: Diagnostics, cache: Cache | None = None,
     seen: list[str] = []
     rows: list[tuple[str, Rendered, str | None]] = []  # only from an in-memory cache's workers (see _parse_chunk)
     done = 0
-    parse = functools.partial(_parse_chunk, render_body=render_body, cache=cache)
+    parse = functools.partial(_parse_chunk, render_body=render_body, cache=cache, now=now)
     chunks = [jobs[i : i + _CHUNK] for i in range(0, len(jobs), _CHUNK)]
     few = len(jobs) < parallel.INLINE_BELOW  # then parsed here: a fork costs more than a few files
     reopen = cache.reopen if cache is not None else None
@@ -151,16 +155,18 @@ def load_content(root: Path, diags: Diagnostics, cache: Cache | None = None,
                 if progress is not None:
                     progress("reading Markdown", done, len(jobs))
                 diags.extend(outcome.problems)
-                if outcome.doc is None:
+                doc = outcome.document()
+                if doc is None:
                     failed.append(step.rel)
                     stamps[step.rel] = _stamp(step.path, now)
                     continue
-                docs.append(outcome.doc)
-                trusted = now - outcome.mtime > RACY_SECONDS
+                docs.append(doc)
+                trusted = _trusted(outcome.mtime, now)
                 stamps[step.rel] = outcome.stamp if trusted else ""
                 if trusted:
-                    fresh.append((step.rel, outcome.stamp, outcome.doc))
                     seen.append(step.rel)
+                    if outcome.pickled is None:  # (else the worker stored it)
+                        fresh.append((step.rel, outcome.stamp, doc))
                 if outcome.row is not None:
                     rows.append(outcome.row)
     if cache is not None:
@@ -201,15 +207,25 @@ def _step(content: Path, rel_content: str,
     return _Job(rel, section, path)
 
 
-def _parse_chunk(jobs: list[_Job], render_body: RenderBody | None, cache: Cache | None) -> list[_Parsed]:
-    """Parse a few files (in a worker) and store their rendered bodies in the cache from
-    there, in one transaction: only front-matter travels back to the main process.
+def _parse_chunk(jobs: list[_Job], render_body: RenderBody | None, cache: Cache | None, now: float = 0.0
+                 ) -> list[_Parsed]:
+    """Parse a few files (in a worker) and store their rendered bodies and their front-matter
+    (where its stamp can be trusted at `now`) in the cache from there, in one transaction: only
+    the front-matter travels back to the main process, pickled once for both.
     (An in-memory cache cannot be shared: its rows travel back and the caller stores them.)"""
     parsed = [_parse_job(job, render_body) for job in jobs]
     if cache is None or cache.path is None:
         return parsed
-    cache.put_rendered([p.row for p in parsed if p.row is not None])
-    return [dataclasses.replace(p, row=None) if p.row is not None else p for p in parsed]
+    out = [dataclasses.replace(p, doc=None, row=None, pickled=Cache.dump_source(p.doc)) if p.doc is not None else p
+           for p in parsed]
+    cache.put_loaded([p.row for p in parsed if p.row is not None],
+                     [(p.rel, p.stamp, p.pickled) for p in out if p.pickled is not None and _trusted(p.mtime, now)])
+    return out
+
+
+def _trusted(mtime: float, now: float) -> bool:
+    """Whether a file modified at `mtime` can be known by its stamp (see RACY_SECONDS)."""
+    return now - mtime > RACY_SECONDS
 
 
 def _parse_job(job: _Job, render_body: RenderBody | None) -> _Parsed:

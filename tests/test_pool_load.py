@@ -183,6 +183,30 @@ def test_parent_keeps_no_body(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, o
     assert stored == ([0] if on_disk else [len(loaded.docs)])
 
 
+def test_the_load_workers_store_the_front_matter_they_read(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The workers that parse the files keep their front-matter in the cache themselves: the
+    next full build reads and parses only the files that changed."""
+    monkeypatch.setenv("BRIEFING_WORKERS", "2")
+    site = write_site(tmp_path / "site", many_files())
+    old = time.time() - 10  # older than load.RACY_SECONDS: the stamps are trusted
+    for path in (site / "content").rglob("*"):
+        os.utime(path, (old, old))
+    assert build(site).ok
+    with contextlib.closing(sqlite3.connect(site / ".briefing-cache/cache.sqlite")) as db:
+        stored = {rel for (rel,) in db.execute("SELECT rel FROM sources")}
+    markdown_files = {f"content/{p.relative_to(site / 'content').as_posix()}" for p in (site / "content").rglob("*.md")}
+    assert stored == markdown_files - {"content/stray.md"}  # (misplaced: never parsed)
+
+    monkeypatch.setenv("BRIEFING_WORKERS", "1")  # parsed in this process, where the count is
+    parsed: list[str] = []
+    real = load.parse_source
+    monkeypatch.setattr(load, "parse_source", lambda rel, *args: parsed.append(rel) or real(rel, *args))
+    article = site / "content/articles/gen-007.md"
+    article.write_text(article.read_text().replace("## Part 7", "## Part seven"))
+    assert build(site, output=tmp_path / "elsewhere").ok  # another output folder: a full build
+    assert parsed == ["content/articles/gen-007.md"]
+
+
 put = Cache.put_rendered
 
 
