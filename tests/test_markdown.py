@@ -165,3 +165,24 @@ def test_plain_url_shortcut_agrees_with_markdown_its_normalisation() -> None:
         assert markdown_fast.normalize_link(url) == normalize_url.normalizeLink(url), url
         shortcut += markdown_fast._PLAIN_URL.fullmatch(url) is not None and len(url) <= markdown_fast._MAX_PLAIN
     assert shortcut > 10000  # the shortcut was exercised, not just the fallback
+
+
+def test_link_destination_shortcut_agrees_with_markdown_its_parser() -> None:
+    from markdown_it import helpers
+
+    rng = random.Random(8)
+    pieces = ["a", "Z", "9", "/", ".", "-", "~", "%20", "&amp;", "&", ";", "#", "?", "=", " ", "\t", "\n", "\x7f",
+              "\x00", "\\", "\\ ", "\\)", "(", ")", "((", "))", "<", ">", "é", "★", "\u00a0", "'", '"', "[", "]"]
+    texts = ["".join(rng.choices(pieces, k=rng.randint(0, 12))) for _ in range(20000)]
+    texts += [_url_like(rng) + rng.choice(["", ")", " \"t\")", "(x)", "\\(", " "]) for _ in range(5000)]
+    fast = 0
+    for text in texts:
+        for pos in {0, min(1, len(text)), len(text) // 2}:
+            for maximum in {len(text), max(pos, len(text) - 1)}:
+                mine = markdown_fast.parse_link_destination(text, pos, maximum)
+                theirs = helpers.parseLinkDestination(text, pos, maximum)
+                assert (mine.ok, mine.pos, mine.str) == (theirs.ok, theirs.pos, theirs.str), (text, pos, maximum)
+                fast += mine.ok and not {"\\", "(", "<"} & set(text[pos:mine.pos + 1])
+    assert fast > 20000  # the shortcut answered most of them, not the fallback
+    assert markdown._parser(False).helpers.parseLinkDestination is markdown_fast.parse_link_destination
+    assert helpers.parseLinkDestination is not markdown_fast.parse_link_destination  # the module is left alone
