@@ -33,6 +33,10 @@ changes and requires the same HTML.
   ASCII `https://host/path` (or a relative path) that needs none of it, the
   answer is the URL itself. The test checks this against the stock function on
   thousands of generated URLs.
+- **Emphasis markers ask whether they can open or close once per neighbours.**
+  The answer (StateInline.scanDelims's) depends only on the characters
+  before and after the run and on the marker; it is remembered for each such
+  triple, and the tokens and delimiters are made as the stock rule makes them.
 - **Link destinations are found with a regular expression** when they hold no
   escape and no parenthesis (markdown-it reads them character by character, a
   function call each); others go to markdown-it's own parser. The test checks
@@ -62,6 +66,7 @@ from markdown_it.parser_inline import ParserInline
 from markdown_it.renderer import RendererHTML
 from markdown_it.rules_block import StateBlock
 from markdown_it.rules_inline import StateInline
+from markdown_it.rules_inline.state_inline import Delimiter
 from markdown_it.token import Token
 from mdit_py_plugins.footnote import index as footnote
 
@@ -96,6 +101,7 @@ def tune(md: MarkdownIt, first_chars: dict[InlineRule, str] | None = None) -> Ma
         md.helpers = types.SimpleNamespace(**{name: getattr(helpers, name) for name in helpers.__all__})
         md.helpers.parseLinkDestination = parse_link_destination
     _make_tokens_quickly(md)
+    _scan_delimiters_once(md)
     _dispatch_inline(md, {**_FIRST_CHARS, **(first_chars or {})})
     _guard_block(md)
     _render_quickly(md)
@@ -127,6 +133,47 @@ def parse_link_destination(string: str, pos: int, maximum: int) -> _LinkResult:
     return helpers.parseLinkDestination(string, pos, maximum)
 
 
+def _scan_delimiters_once(md: MarkdownIt) -> None:
+    """Emphasis markers with the stock rule's tokens and delimiters, where whether a run of
+    them can open or close emphasis is asked of StateInline.scanDelims once per (character
+    before, character after, marker): it depends on nothing else."""
+    ruler = md.inline.ruler
+    for rule in list(ruler.__rules__):
+        if rule.fn is rules_inline.emphasis.tokenize:
+            ruler.at(rule.name, emphasis, {"alt": list(rule.alt)})
+
+
+_FLANKING: dict[tuple[str, str, str], tuple[bool, bool]] = {}  # (before, after, marker) -> (can open, can close)
+_FLANKING_MOST = 20_000  # distinct neighbours remembered (a hostile text could make more)
+
+
+def emphasis(state: StateInline, silent: bool) -> bool:
+    """markdown-it's emphasis tokenize rule, asking StateInline.scanDelims less often."""
+    start = state.pos
+    src = state.src
+    marker = src[start]
+    if silent or marker not in "_*":
+        return False
+    end, most = start + 1, state.posMax
+    while end < most and src[end] == marker:
+        end += 1
+    key = (src[start - 1] if start > 0 else " ", src[end] if end < most else " ", marker)
+    flanking = _FLANKING.get(key)
+    if flanking is None:
+        scanned = state.scanDelims(start, marker == "*")
+        flanking = scanned.can_open, scanned.can_close
+        if len(_FLANKING) < _FLANKING_MOST:
+            _FLANKING[key] = flanking
+    can_open, can_close = flanking
+    code, length, tokens, delimiters = ord(marker), end - start, state.tokens, state.delimiters
+    for _ in range(length):
+        token = state.push("text", "", 0)
+        token.content = marker
+        delimiters.append(Delimiter(code, length, len(tokens) - 1, -1, can_open, can_close))
+    state.pos = end
+    return True
+
+
 # The characters each stock inline rule can start at (its first test is `state.src[pos] != ...`).
 _FIRST_CHARS: dict[InlineRule, str] = {
     rules_inline.linkify: ":",
@@ -135,6 +182,7 @@ _FIRST_CHARS: dict[InlineRule, str] = {
     rules_inline.backtick: "`",
     rules_inline.strikethrough.tokenize: "~",
     rules_inline.emphasis.tokenize: "_*",
+    emphasis: "_*",
     rules_inline.link: "[",
     rules_inline.image: "!",
     rules_inline.autolink: "<",

@@ -88,6 +88,7 @@ def test_tuned_parser_makes_the_stock_parsers_html(tmp_path: Path, monkeypatch: 
     assert tuned_parser.normalizeLink is markdown_fast.normalize_link  # the tuning is in place
     assert tuned_parser.inline.tokenize.__qualname__.startswith("_dispatch_inline")
     assert tuned_parser.inline.parse.__qualname__.startswith("_plain_text_shortcut")
+    assert markdown_fast.emphasis in tuned_parser.inline.ruler.getRules("")
     tuned = [markdown.render(body, allow_html) for body in bodies]
     stock_parser = _stock(allow_html)
     for body in bodies:  # token by token, every field (children included), not only the HTML they make
