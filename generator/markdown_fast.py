@@ -335,7 +335,7 @@ def _dispatch_inline(md: MarkdownIt, first_chars: dict[InlineRule, str]) -> None
     if enabled != parser.ruler.getRules(""):  # a chain we do not understand: leave it alone
         return
     terminator = getattr(parser, "terminator_re", None)
-    if terminator is None or not hasattr(StateInline, "append_pending"):  # an older markdown-it-py
+    if terminator is None or not _pending_is_buffered(md):  # an older markdown-it-py
         return
 
     # a plugin may add a known rule with its options bound (mdit-py-plugins' footnote_ref)
@@ -368,8 +368,10 @@ def _dispatch_inline(md: MarkdownIt, first_chars: dict[InlineRule, str]) -> None
                 continue
             state.append_pending(src[state.pos])
             state.pos += 1
-        if state.pending:
-            state.pushPending()
+        if state._pending_buffer or state._pending:
+            text = state.pending
+            if text:
+                state.pushPending()
 
     def skip_token(state: StateInline) -> None:
         pos = state.pos
@@ -453,18 +455,29 @@ class _StateBlock(StateBlock):
 
 
 class _StateInline(StateInline):
-    """StateInline.push and pushPending, with tokens made by _token."""
+    """StateInline.push and pushPending, with tokens made by _token, and the pending text
+    taken from its buffer directly, not through the `pending` property (twice a push)."""
 
     def pushPending(self) -> Token:
         token = _token("text", "", 0, self.pendingLevel, False)
-        token.content = self.pending
+        token.content = self._take_pending()
         self.tokens.append(token)
-        self.pending = ""
         return token
 
+    def _take_pending(self) -> str:
+        buffer = self._pending_buffer
+        text = self._pending + "".join(buffer) if buffer else self._pending
+        buffer.clear()
+        self._pending = ""
+        return text
+
     def push(self, ttype: str, tag: str, nesting: Literal[-1, 0, 1]) -> Token:
-        if self.pending:
-            self.pushPending()
+        if self._pending_buffer or self._pending:
+            text = self._take_pending()
+            if text:
+                token = _token("text", "", 0, self.pendingLevel, False)
+                token.content = text
+                self.tokens.append(token)
         token_meta = None
         if nesting < 0:  # closing tag
             self.level -= 1
@@ -481,12 +494,20 @@ class _StateInline(StateInline):
         return token
 
 
+def _pending_is_buffered(md: MarkdownIt) -> bool:
+    """Whether StateInline keeps its pending text as `_pending` and `_pending_buffer`, which
+    append_pending fills (markdown-it-py 4.x): _StateInline and the tokenizer read them."""
+    state = StateInline("", md, {}, [])
+    return hasattr(state, "append_pending") and type(vars(state).get("_pending_buffer")) is list \
+        and type(vars(state).get("_pending")) is str
+
+
 def _make_tokens_quickly(md: MarkdownIt) -> None:
     """Block and inline parsing with the states above, where Token is the one they copy."""
     if tuple(field.name for field in dataclasses.fields(Token)) != _TOKEN_FIELDS:  # another markdown-it
         return
     block, inline = md.block, md.inline
-    if type(block) is not ParserBlock or type(inline) is not ParserInline:
+    if type(block) is not ParserBlock or type(inline) is not ParserInline or not _pending_is_buffered(md):
         return
 
     def parse_block(src, md, env, out_tokens):  # type: ignore[no-untyped-def]
