@@ -18,7 +18,9 @@ try:
 except AttributeError:  # pragma: no cover - depends on how PyYAML was built
     _Loader = yaml.SafeLoader
 
-_TOP_KEY = re.compile(r"^(?:\"([^\"]+)\"|'([^']+)'|([^\s#:'\"\-\[\{][^:#]*?))\s*:(?:\s|$)")
+# A top-level key at the start of a line (a quoted or plain key, then `:`); found in all the
+# lines of a text at once, so no part of it may cross a line. See _key_lines.
+_TOP_KEYS = re.compile(r"(?m)^(?:\"([^\"\n]+)\"|'([^'\n]+)'|([^\s#:'\"\-\[\{][^:#\n]*?))[^\S\n]*:(?:\s|$)")
 # A front-matter block may expand to at most this many nodes (aliases count each
 # time they are reached), which stops "billion laughs" documents cheaply.
 MAX_NODES = 20_000
@@ -68,20 +70,25 @@ def load_mapping(text: str, first_line: int = 1) -> Mapping:
         data = {}
     if not isinstance(data, dict):
         raise YamlProblem(first_line, f"front-matter must be a mapping of keys to values, not {_kind(data)}")
-    _check_size(data, first_line)
-    key_lines: dict[str, int] = {}
-    for number, raw in enumerate(text.split("\n")):
-        match = _TOP_KEY.match(raw)
-        if not match:
-            continue
-        key = next(g for g in match.groups() if g is not None).strip()
-        if key in key_lines:
-            raise YamlProblem(first_line + number, f"duplicate key `{key}` (first at line {key_lines[key]})")
-        key_lines[key] = first_line + number
+    if "*" in text or len(text) >= MAX_NODES // 4:  # else it holds fewer values: two a character at most
+        _check_size(data, first_line)
+    key_lines = _key_lines(text, first_line)
     for key in data:
         if not isinstance(key, str):
             raise YamlProblem(first_line, f"keys must be text, not {_kind(key)} `{key}`")
     return Mapping(data, key_lines)
+
+
+def _key_lines(text: str, first_line: int) -> dict[str, int]:
+    """The line of each top-level key (YamlProblem at the second of two equal keys)."""
+    key_lines: dict[str, int] = {}
+    for match in _TOP_KEYS.finditer(text):
+        key = (match.group(1) or match.group(2) or match.group(3)).strip()
+        line = first_line + text.count("\n", 0, match.start())
+        if key in key_lines:
+            raise YamlProblem(line, f"duplicate key `{key}` (first at line {key_lines[key]})")
+        key_lines[key] = line
+    return key_lines
 
 
 def _check_depth(text: str, first_line: int) -> None:

@@ -64,3 +64,39 @@ def test_output_file_refuses_escape(bad: str) -> None:
 def test_page_path() -> None:
     assert page_path(("note", "x")) == "notes/x/"
     assert page_path(("place", "baghdad")) == "places/baghdad/"
+
+
+_TOP_KEY = __import__("re").compile(r"^(?:\"([^\"]+)\"|'([^']+)'|([^\s#:'\"\-\[\{][^:#]*?))\s*:(?:\s|$)")
+
+
+def _key_lines_by_definition(text: str, first_line: int) -> dict[str, int] | tuple[int, str]:
+    """yamltext._key_lines as the loop over lines that defines it: each line that starts with a
+    key (quoted, or plain up to `:`) then `:`; or (line, message) at a repeated key."""
+    key_lines: dict[str, int] = {}
+    for number, raw in enumerate(text.split("\n")):
+        match = _TOP_KEY.match(raw)
+        if not match:
+            continue
+        key = next(g for g in match.groups() if g is not None).strip()
+        if key in key_lines:
+            return first_line + number, f"duplicate key `{key}` (first at line {key_lines[key]})"
+        key_lines[key] = first_line + number
+    return key_lines
+
+
+def test_top_level_key_lines_agree_with_their_definition() -> None:
+    import random
+
+    from generator import yamltext
+
+    rng = random.Random(12)
+    pieces = ["title", "date", " x", "  - a", "\"quoted key\"", "'single'", "\"", "'", ":", ": ", ":x", " :", "\t:",
+              "#", "# c", "-", "- x", "[", "{", "a b", "é", "key2", "\t", " ", "\x0c", "\x0b", "\u2028", "\u00a0", "::"]
+    for _ in range(20000):
+        lines = ["".join(rng.choices(pieces, k=rng.randint(0, 5))) for _ in range(rng.randint(0, 8))]
+        text = "\n".join(lines) + rng.choice(["", "\n"])
+        try:
+            mine: dict[str, int] | tuple[int, str] = yamltext._key_lines(text, 2)
+        except yamltext.YamlProblem as exc:
+            mine = (exc.line, exc.message)
+        assert mine == _key_lines_by_definition(text, 2), text
