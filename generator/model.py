@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any, Mapping
 
 Ref = tuple[str, str]
@@ -51,9 +52,15 @@ class Document:
     extra: Mapping[str, Any] = field(default_factory=dict)
     lines: Mapping[str, int] = field(default_factory=dict)  # front-matter key -> line
 
-    @property
+    # Worked out once per object (they are frozen): pages ask for them by the million.
+    @cached_property
     def ref(self) -> Ref:
         return (self.kind, self.slug)
+
+    @cached_property
+    def listed_as(self) -> str:
+        """What a page that lists this document shows of it: its front-matter, its address."""
+        return f"{self.meta_digest}/{self.kind}/{self.slug}"
 
 
 @dataclass(frozen=True)
@@ -74,9 +81,14 @@ class Entity:
     extra: Mapping[str, Any] = field(default_factory=dict)
     lines: Mapping[str, int] = field(default_factory=dict)  # front-matter key -> line
 
-    @property
+    @cached_property
     def ref(self) -> Ref:
         return (self.kind, self.slug)
+
+    @cached_property
+    def listed_as(self) -> str:
+        """What a page that shows this entity in a list depends on: its address, its profile or name."""
+        return f"{self.kind}/{self.slug}/{self.meta_digest or self.title}"
 
     @property
     def has_profile(self) -> bool:

@@ -531,15 +531,15 @@ def _tokens(value: Any, emit: Callable[[str], None], found: Shown | None) -> Non
     elif (kind is list or kind is tuple) and all(type(s) is str for s in value):  # tags, pairs: one repr in C
         emit("S" + repr(value))
     elif isinstance(value, list) and value and all(isinstance(d, Document) for d in value):
-        emit("L" + ",".join(f"{d.meta_digest}/{d.kind}/{d.slug}" for d in value))  # fast path for long lists
+        emit("L" + ",".join([d.listed_as for d in value]))  # fast path for long lists
         if found is not None:
-            found[0].update((d.kind, d.slug) for d in value)
+            found[0].update([d.ref for d in value])
     elif isinstance(value, Document):
-        emit(f"D{value.meta_digest}/{value.kind}/{value.slug}")
+        emit("D" + value.listed_as)
         if found is not None:
-            found[0].add((value.kind, value.slug))
+            found[0].add(value.ref)
     elif isinstance(value, Entity):
-        emit(f"E{value.kind}/{value.slug}/{value.meta_digest or value.title}")
+        emit("E" + value.listed_as)
     elif isinstance(value, Body):
         emit("B" + repr(value.token()))
         if found is not None:
@@ -553,7 +553,13 @@ def _tokens(value: Any, emit: Callable[[str], None], found: Shown | None) -> Non
     elif isinstance(value, (list, tuple)):
         emit("[")
         for item in value:
-            _tokens(item, emit, found)
+            if type(item) is tuple and len(item) == 2 and type(item[0]) is Entity and type(item[1]) is int:
+                emit("[")  # (an entity and its count, as in co_actors: what the recursion would emit)
+                emit("E" + item[0].listed_as)
+                emit(repr(item[1]))
+                emit("]")
+            else:
+                _tokens(item, emit, found)
         emit("]")
     else:
         raise TypeError(f"cannot fingerprint {type(value).__name__} in a page context")
