@@ -267,3 +267,37 @@ def test_compiled_templates_are_reused_but_never_stale(basic_site: Path, tmp_pat
     (basic_site / "layouts/footer.html").write_text("<p>Desk footer two</p>\n")
     home = built(basic_site, tmp_path)["index.html"]
     assert "Desk footer two" in home and "Desk footer one" not in home
+
+
+def test_templates_escape_as_markupsafe_does(basic_site: Path, tmp_path: Path) -> None:
+    """Compiled templates call render.quick_escape in place of markupsafe.escape: the same text."""
+    import enum
+
+    import markupsafe
+
+    from generator import render
+    from generator.config import load_config
+    from generator.diagnostics import Diagnostics
+    from generator.urls import Urls
+
+    class Html:
+        def __html__(self) -> str:
+            return "<b>safe</b>"
+
+    class Text(str):
+        pass
+
+    class Level(enum.IntEnum):
+        HIGH = 3
+
+    values = ["", "plain", "<script>&'\"</script>", "é ★ \u2028 \x00", Text("<sub>"), markupsafe.Markup("<em>x</em>"),
+              0, -12, 10**30, True, False, 1.5, None, Level.HIGH, Html(), ("<t>",), b"<bytes>"]
+    for value in values:
+        mine, theirs = render.quick_escape(value), markupsafe.escape(value)
+        assert type(mine) is markupsafe.Markup and mine == theirs, value
+    config = load_config(basic_site, Diagnostics())
+    env = render.environment(config, Urls(config.base_url))
+    for name in ("base.html", "document.html", "macros.html", "feed.xml"):
+        assert env.get_template(name).root_render_func.__globals__["escape"] is render.quick_escape, name
+    page = env.from_string("{{ a }}|{{ b }}|{{ c }}|{{ d }}").render(a="<i>", b=markupsafe.Markup("<i>"), c=7, d=Html())
+    assert page == "&lt;i&gt;|<i>|7|<b>safe</b>"
