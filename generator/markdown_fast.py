@@ -12,6 +12,9 @@ changes and requires the same HTML.
   answers no at once, so asking only the rules whose first character it is, in
   the same order, gives the same tokens. Rules this module does not know
   (plugins) are asked everywhere, as before.
+- **Runs of characters at which no rule but plain text can start are added to
+  the pending text at once**, terminators that start nothing (`-`, `:`, `]`)
+  included, where the loop would stop at each of them.
 - **Text in which no inline rule can start is one text token.** More than half
   of the inline runs (paragraphs without emphasis, links or code, headings, table
   cells) contain none of the characters the rules start at; the tokenizer would
@@ -350,10 +353,22 @@ def _dispatch_inline(md: MarkdownIt, first_chars: dict[InlineRule, str]) -> None
     ordinary = rules_at("a")  # any character that is neither special nor a terminator
     max_nesting = md.options["maxNesting"]
 
+    # Where plain text is the only rule for ordinary characters, a run of characters at none of
+    # which another rule can start is pending text at once: the text rule's run and the
+    # terminators no rule starts at (`-`, `:`, `]`...), which the loop would add one by one.
+    only_text = ordinary == (rules_inline.text,)
+    live = re.compile("[" + "".join(re.escape(ch) for ch in sorted(ch for ch, rules in table.items() if rules)) + "]"
+                      if any(table.values()) else "(?!)")
+
     def tokenize(state: StateInline) -> None:
         src, end = state.src, state.posMax
         while state.pos < end:
             pos = state.pos
+            if only_text and not table.get(src[pos]):
+                found = live.search(src, pos + 1, end)
+                state.append_pending(src[pos : found.start() if found else end])
+                state.pos = found.start() if found else end
+                continue
             ok = False
             if state.level < max_nesting:
                 for rule in table.get(src[pos], ordinary):
