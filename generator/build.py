@@ -294,7 +294,9 @@ class _Words:
         shared = cache.path is not None  # an in-memory cache cannot be reopened in a worker
 
         def job(chunk: list[str]) -> list[tuple[str, str]]:
-            rows = [(key, _words_of(html, links)) for key, html, links in cache.bodies(chunk)]
+            bodies = list(cache.bodies(chunk))  # each step for all (see load._parse_chunk)
+            texts = [_word_text(html, links) for _, html, links in bodies]
+            rows = [(key, search.body_words(text)) for (key, _, _), text in zip(bodies, texts)]
             if not shared:
                 return rows
             cache.put_words(rows)
@@ -356,7 +358,11 @@ def search_words(rendered: markdown.Rendered) -> str:
 
 
 def _words_of(html: str, links: tuple[markdown.WikiLink, ...]) -> str:
-    return search.body_words(markdown.resolve(html, links, "/", ()))
+    return search.body_words(_word_text(html, links))
+
+
+def _word_text(html: str, links: tuple[markdown.WikiLink, ...]) -> str:
+    return markdown.resolve(html, links, "/", ())  # [[links]] as their labels
 
 
 # ------------------------------------------------------------------------------- pages

@@ -358,21 +358,31 @@ class DocItems:
         try:
             item, page_item = self.env.get_template("doc_item.html"), self.env.get_template("page_item.html")
         except jinja2.TemplateError:  # reported with the page that uses it
-            return Filling(memo, [], parallel.start(lambda d: ("", ""), []))
-        rendered = parallel.start(lambda d: (item.render(doc=d), page_item.render(item=d)), missing, chunksize=256)
-        return Filling(memo, missing, rendered)
+            return Filling(memo, [], parallel.start(lambda docs: ([], []), []))
+        batches = [missing[i : i + _ENTRY_BATCH] for i in range(0, len(missing), _ENTRY_BATCH)]
+
+        def entries(docs: list[Document]) -> tuple[list[str], list[str]]:  # one template, then the other
+            return [item.render(doc=doc) for doc in docs], [page_item.render(item=doc) for doc in docs]
+
+        few = len(missing) < parallel.INLINE_BELOW  # made here: a fork costs more
+        return Filling(memo, batches, parallel.start(entries, batches, processes=1 if few else None, chunksize=1))
+
+
+_ENTRY_BATCH = 128  # documents whose entries a worker makes at a time
 
 
 class Filling:
     """Listing entries being rendered (DocItems.start_fill)."""
 
-    def __init__(self, memo: dict[tuple, Any], docs: list[Document], rendered: parallel.Started[tuple[str, str]]):
-        self._memo, self._docs, self._rendered = memo, docs, rendered
+    def __init__(self, memo: dict[tuple, Any], batches: list[list[Document]],
+                 rendered: parallel.Started[tuple[list[str], list[str]]]):
+        self._memo, self._batches, self._rendered = memo, batches, rendered
 
     def finish(self) -> None:
-        for doc, (entry, short) in zip(self._docs, self._rendered):
-            self._memo[(doc.ref, doc.meta_digest, "item")] = Markup(entry)
-            self._memo[(doc.ref, doc.meta_digest, "page-item")] = Markup(short)
+        for docs, (entries, shorts) in zip(self._batches, self._rendered):
+            for doc, entry, short in zip(docs, entries, shorts):
+                self._memo[(doc.ref, doc.meta_digest, "item")] = Markup(entry)
+                self._memo[(doc.ref, doc.meta_digest, "page-item")] = Markup(short)
         self.close()
 
     def close(self) -> None:
