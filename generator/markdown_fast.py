@@ -140,10 +140,15 @@ def _scan_delimiters_once(md: MarkdownIt) -> None:
     """Emphasis markers with the stock rule's tokens and delimiters, where whether a run of
     them can open or close emphasis is asked of StateInline.scanDelims once per (character
     before, character after, marker): it depends on nothing else."""
+    if tuple(field.name for field in dataclasses.fields(Delimiter))[:6] != _DELIMITER_FIELDS:  # another markdown-it
+        return
     ruler = md.inline.ruler
     for rule in list(ruler.__rules__):
         if rule.fn is rules_inline.emphasis.tokenize:
             ruler.at(rule.name, emphasis, {"alt": list(rule.alt)})
+
+
+_DELIMITER_FIELDS = ("marker", "length", "token", "end", "open", "close")  # emphasis makes them by position
 
 
 _FLANKING: dict[tuple[str, str, str], tuple[bool, bool]] = {}  # (before, after, marker) -> (can open, can close)

@@ -332,12 +332,7 @@ class DocItems:
         """`doc_items(docs)` in templates: the entries of these documents, one a line, as a loop
         of `doc_item(doc)` would write them without the line after the last (7 us less an
         entry than that loop, whose every turn is a call through Jinja's context)."""
-        memo = self.fragments.memo
-        entries = []
-        for doc in docs:
-            entry = memo.get((doc.ref, doc.meta_digest, "item"))
-            entries.append(self(doc) if entry is None else entry)
-        return Markup("\n".join(entries))
+        return Markup("\n".join([self(doc) for doc in docs]))
 
     def page_item(self, item: Document | Entity) -> Markup:
         if type(item) is not Document:

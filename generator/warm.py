@@ -157,7 +157,7 @@ def build(config: SiteConfig, cache: Cache, drafts: bool, result: BuildResult) -
         header.journal += [(e.new, e.key, e.body.links) for e in edits]
         header.stamps, header.manifest = stamps, _manifest_digest(config)
         if len(header.journal) > JOURNAL_LIMIT:
-            save(config, drafts, state, header.warnings, wall, index)
+            save(config, drafts, state, header.warnings, wall, index, stamps=stamps)
         else:
             _atomic(config.cache_dir / HEAD_FILE, header)
     return True
