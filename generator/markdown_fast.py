@@ -388,10 +388,8 @@ def _dispatch_inline(md: MarkdownIt, first_chars: dict[InlineRule, str]) -> None
                 continue
             state.append_pending(src[state.pos])
             state.pos += 1
-        if state._pending_buffer or state._pending:
-            text = state.pending
-            if text:
-                state.pushPending()
+        if state.pending:
+            state.pushPending()
 
     def skip_token(state: StateInline) -> None:
         pos = state.pos
