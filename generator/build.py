@@ -416,7 +416,9 @@ def _write(config: SiteConfig, env: jinja2.Environment, salt: str, pages: list[r
     before = cache.pages(os.fspath(config.output_dir))
     # With nothing to compare with (a first build), every page is rendered and the
     # workers fingerprint them as they go; otherwise the fingerprints pick the pages.
-    prints = {page.path: render.fingerprint(page, salt) for page in pages} if before else {}
+    # (what each page shows comes out of the same walk, for the warm state's index: see live.Index)
+    prints = {page.path: render.fingerprint(page, salt, result.shown.setdefault(page.path, (set(), set())))
+              for page in pages} if before else {}
     planned: dict[str, str] = {}
     dirty: list[render.Page] = []
     for page in pages:

@@ -23,7 +23,7 @@ import json
 import os
 import time
 from pathlib import Path
-from typing import Callable, Iterable, Mapping
+from typing import Any, Callable, Iterable, Mapping
 
 from generator import __version__, markdown, render, schema
 from generator.build import BuildResult, BuildState, body_key, build, search_words
@@ -32,7 +32,7 @@ from generator.config import load_config
 from generator.diagnostics import Diagnostics
 from generator.graph import doc_order
 from generator.load import parse_source
-from generator.model import Document, Ref
+from generator.model import Document, Entity, Ref
 from generator.text import name_key
 from generator.urls import Urls, output_file, page_path
 from generator.write import MARKER, OutputTree
@@ -88,31 +88,49 @@ def find_edits(state: BuildState, index: Index, site: Path, paths: Iterable[Path
     return edits
 
 
-def apply(state: BuildState, index: Index, edits: list[Edit]) -> tuple[list[int], list[int]]:
-    """Put the edits into the model, in place; returns the pages to render: the edited
-    documents' own pages first, then every other page that shows them."""
-    pages: set[int] = set()
+def apply(state: BuildState, index: Index, edits: list[Edit]) -> tuple[BuildState, list[int], list[int]]:
+    """The state with the edits in: a new model, new bodies and new contexts for the pages that
+    show what changed (nothing of `state` is changed: the old objects stay as they were, so
+    nothing derived from them can go stale). Returns it with the pages to render: the edited
+    documents' own pages first, then every other page whose inputs changed."""
+    urls = Urls(state.config.base_url)
+    docs: dict[Ref, Document] = {}
+    bodies: dict[Ref, render.Body] = {}
+    touched: set[int] = set()  # pages that show something replaced: they get new contexts
     first: set[int] = set()
     for edit in edits:
-        ref = edit.doc.ref
-        if edit.new.meta_digest != edit.doc.meta_digest:
-            _update_in_place(edit.doc, edit.new)
-            pages.update(index.docs.get(ref, ()))
-            for i in index.docs.get(ref, ()):
-                context = state.pages[i].context
-                if context.get("doc") is edit.doc:  # its own page, titled after it
-                    context["title"] = edit.doc.title  # type: ignore[index]
-            url = Urls(state.config.base_url).of(ref)
-            for source in state.site.mentions.get(ref, ()):  # their [[links]] show its title
-                _retitle_links(state.bodies[source], url, edit.doc.title)
-                pages.update(index.bodies.get(source, ()))
-        else:
-            _update_in_place(edit.doc, edit.new)  # digest, lines
-        if edit.rendered is not None:
-            edit.body.key, edit.body.links = edit.key, edit.rendered.links
-        pages.update(index.bodies.get(ref, ()))
-        first.update(i for i in index.docs.get(ref, ()) if state.pages[i].path == page_path(ref))
-    return sorted(first), sorted(pages - first)
+        ref = edit.new.ref
+        old = docs.get(ref, state.site.documents[ref])
+        docs[ref] = edit.new
+        showing = index.docs.get(ref, ())
+        touched.update(showing)
+        body = bodies.get(ref, state.bodies[ref])
+        if edit.rendered is not None and (edit.key, edit.rendered.links) != (body.key, body.links):
+            bodies[ref] = _body(body, key=edit.key, links=edit.rendered.links)
+        touched.update(index.bodies.get(ref, ()))
+        if edit.new.title != old.title:  # the [[links]] to it show its title (the link's tooltip)
+            url = urls.of(ref)
+            for source in state.site.mentions.get(ref, ()):
+                before = bodies.get(source, state.bodies[source])
+                bodies[source] = _body(before, targets=_retitled(before.targets, url, edit.new.title))
+                touched.update(index.bodies.get(source, ()))
+        first.update(i for i in showing if state.pages[i].path == page_path(ref))
+    site = dataclasses.replace(state.site, documents={ref: docs.get(ref, doc) for ref, doc in state.site.documents.items()})
+    pages = list(state.pages)
+    prints = dict(state.prints)
+    dirty: set[int] = set()  # the pages whose inputs changed: to render, at no other time
+    for i in touched:
+        page = pages[i] = _replanned(pages[i], docs, bodies)
+        mark = render.fingerprint(page, state.salt)
+        if prints.get(page.path) != mark:
+            prints[page.path] = mark
+            dirty.add(i)
+    sources = {rel: docs.get(item.ref, item) if isinstance(item, Document) else item
+               for rel, item in state.sources.items()}
+    new = dataclasses.replace(state, site=site, sources=sources, bodies={**state.bodies, **bodies}, pages=pages,
+                              prints=prints)
+    first &= dirty
+    return new, sorted(first), sorted(dirty - first)
 
 
 class LiveBuild:
@@ -144,7 +162,7 @@ class LiveBuild:
         if edits is None:
             return None
         self.cache.put_rendered((e.key, e.rendered, search_words(e.rendered)) for e in edits if e.rendered)
-        first, rest = apply(state, index, edits)
+        self.state, first, rest = apply(state, index, edits)
         return self._rerender(first + rest, len(first), early, started)
 
     def _rerender(self, indices: list[int], priority: int, early: Early | None, started: float) -> BuildResult:
@@ -169,9 +187,7 @@ class LiveBuild:
             if tree.old.get(rel) != file_hash:
                 changed_paths.append(rel)
             tree.old[rel] = file_hash
-            fingerprint = render.fingerprint(page, state.salt)
-            state.prints[page.path] = fingerprint
-            new_pages[page.path] = (fingerprint, file_hash)
+            new_pages[page.path] = (state.prints[page.path], file_hash)  # (apply fingerprinted it)
         if changed_paths:
             (self.output / MARKER).write_text(
                 json.dumps({"generator": f"briefing {__version__}", "files": dict(sorted(tree.old.items()))},
@@ -184,6 +200,7 @@ class LiveBuild:
         return result
 
 
+_LEAVES = frozenset({str, int, float, bool, type(None), Entity})
 _UNCHANGED = object()  # type: ignore[var-annotated]
 
 
@@ -238,14 +255,39 @@ def _title_is_free(state: BuildState, index: Index, doc: Document, new: Document
     return (before is None or before < mine) and (after is None or mine < after)
 
 
-def _update_in_place(doc: Document, new: Document) -> None:
-    """Give the model's (frozen) document the new values: every page context holds this object."""
-    for f in dataclasses.fields(Document):
-        object.__setattr__(doc, f.name, getattr(new, f.name))
+def _body(body: render.Body, **changes: object) -> render.Body:
+    """A copy of a body with some of its fields changed (Body is never changed in place)."""
+    fields = {name: getattr(body, name) for name in render.Body.__slots__}
+    fields.update(changes)
+    return render.Body(**fields)  # type: ignore[arg-type]
 
 
-def _retitle_links(source: render.Body, url: str, title: str) -> None:
-    """A body's resolved [[links]] to the page at `url` carry its title (the link's tooltip)."""
-    source.targets = tuple(
-        (found[0], title) if found is not None and found[0].split("#", 1)[0] == url else found
-        for found in source.targets)
+def _retitled(targets: tuple, url: str, title: str) -> tuple:
+    """Resolved [[link]] targets, those to the page at `url` carrying its new title (the link's tooltip)."""
+    return tuple((found[0], title) if found is not None and found[0].split("#", 1)[0] == url else found
+                 for found in targets)
+
+
+def _replanned(page: render.Page, docs: Mapping[Ref, Document], bodies: Mapping[Ref, render.Body]) -> render.Page:
+    """The page with a new context in which the documents and bodies of these refs are the new
+    ones (a document's own page also takes its new title). The old context is left as it was."""
+
+    def swap(value: Any) -> Any:
+        kind = type(value)
+        if kind is Document:
+            return docs.get(value.ref, value)
+        if kind is render.Body:
+            return bodies.get(value.ref, value)
+        if kind is list:
+            return [swap(item) for item in value]
+        if kind is tuple:
+            return tuple(swap(item) for item in value)
+        if kind is dict or (kind not in _LEAVES and isinstance(value, Mapping)):
+            return {key: swap(item) for key, item in value.items()}
+        return value  # leaves, entities, markup: nothing of a document in them
+
+    context = swap(page.context)
+    doc = context.get("doc")
+    if type(doc) is Document and doc.ref in docs:
+        context["title"] = doc.title
+    return render.Page(page.path, page.template, context)

@@ -140,7 +140,7 @@ def build(config: SiteConfig, cache: Cache, drafts: bool, result: BuildResult) -
         return False
     if edits:
         cache.put_rendered((e.key, e.rendered, search_words(e.rendered)) for e in edits if e.rendered)
-        first, rest = live.apply(state, index, edits)
+        state, first, rest = live.apply(state, index, edits)
         try:
             if not _write(config, state, [state.pages[i] for i in first + rest], cache, result):
                 return False
@@ -154,7 +154,7 @@ def build(config: SiteConfig, cache: Cache, drafts: bool, result: BuildResult) -
     result.diagnostics.extend(header.warnings)
     result.timings["warm"] = time.perf_counter() - started
     if result.ok and (edits or stamps != header.stamps):
-        header.journal += [(e.new, e.key, e.body.links) for e in edits]
+        header.journal += [(e.new, e.key, e.rendered.links if e.rendered else e.body.links) for e in edits]
         header.stamps, header.manifest = stamps, _manifest_digest(config)
         if len(header.journal) > JOURNAL_LIMIT:
             save(config, drafts, state, header.warnings, wall, index, stamps=stamps)
@@ -207,7 +207,7 @@ def _load(config: SiteConfig, cache: Cache, drafts: bool, wall: float
         body.source = cache
     replay = [live.Edit(state.site.documents[new.ref], new, state.bodies[new.ref], key, Rendered("", (), links))
               for new, key, links in header.journal]
-    live.apply(state, index, replay)
+    state = live.apply(state, index, replay)[0]
     return header, state, index, stamps
 
 

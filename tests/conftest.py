@@ -12,6 +12,9 @@ REPO = Path(__file__).resolve().parent.parent
 
 def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addoption("--update-golden", action="store_true", help="rewrite tests/golden/expected from a fresh build")
+    parser.addoption("--walks", type=int, default=3, help="differential test: random edit walks to run (CI: 3)")
+    parser.addoption("--walks-from", type=int, default=0, help="differential test: seed of the first walk")
+    parser.addoption("--walk-steps", type=int, default=12, help="differential test: steps in each walk")
 
 
 def write_site(root: Path, files: dict[str, str], site_yml: str | None = "title: Test desk\nbase_url: https://user.github.io/repo/\n") -> Path:

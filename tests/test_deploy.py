@@ -346,6 +346,16 @@ def test_workflow_uses_the_documented_pages_actions(path: Path) -> None:
     assert 'briefing build --base-url "${{ steps.pages.outputs.base_url }}/"' in runs
     upload = next(s for s in build_steps if s.get("uses", "").startswith("actions/upload-pages-artifact"))
     assert upload["with"]["path"] == "_site"
+    # the build cache is restored before the build (and saved after it), so CI builds are incremental too
+    (cache,) = [s for s in build_steps if s.get("uses", "").startswith("actions/cache@")]
+    build_step = next(s for s in build_steps if "briefing build" in s.get("run", ""))
+    assert build_steps.index(cache) < build_steps.index(build_step)
+    assert ".briefing-cache" in cache["with"]["path"]
+    key, restore_keys = cache["with"]["key"], cache["with"]["restore-keys"].splitlines()
+    assert "${{ runner.os }}" in key and "hashFiles(" in key and "site.yml" in key
+    # a new cache each run (a saved one is never updated); when the key misses, the newest that shares a prefix
+    assert key.endswith("-${{ github.sha }}")
+    assert restore_keys and all(key.startswith(prefix) and key != prefix for prefix in restore_keys)
     deploy_job = flow["jobs"]["deploy"]
     assert deploy_job["needs"] == "build"
     assert deploy_job["environment"] == {"name": "github-pages", "url": "${{ steps.deployment.outputs.page_url }}"}
