@@ -299,6 +299,7 @@ class Walk:
         self.site = _start(self.rng)
         self.history: list[Site] = []
         self.broken = False  # the last step's build failed: the next one repairs first
+        self.changes: list[tuple[int, str]] = []  # (step, file) of every change, for reverts
         self.clock = time.time() - 10_000  # files get distinct past times: stamps are trusted
         self.write()
 
@@ -309,7 +310,7 @@ class Walk:
         done: list[str] = repair(self.site) if self.broken else []
         self.broken = False
         for _ in range(self.rng.choice([1, 1, 1, 2, 3])):
-            if self.rng.random() < 0.25 and len(self.history) > 1:
+            if self.rng.random() < 0.3 and self.changes:
                 done.append(self.revert())
                 continue
             edit = self.rng.choices([e for e, _ in EDITS], [w for _, w in EDITS])[0]
@@ -319,11 +320,10 @@ class Walk:
         return done, self.write()
 
     def revert(self) -> str:
-        """Put one file back as it was some steps ago (or remove it, if it was not there)."""
-        recent = self.history[-4:-1] if self.rng.random() < 0.7 else self.history[:-1]  # mostly a recent edit
-        past = self.rng.choice(recent or self.history[:-1])
-        files, then = self.site.files(), past.files()
-        rel = self.rng.choice(sorted(set(files) | set(then)))
+        """Undo one of the last edits: put a recently changed file back as it was before that step
+        (or remove it, if it was not there)."""
+        step, rel = self.rng.choice(self.changes[-6:])
+        past = self.history[step]
         for mine, theirs in ((self.site.docs, past.docs), (self.site.profiles, past.profiles), (self.site.assets, past.assets)):
             if rel in mine or rel in theirs:
                 if rel in theirs:
@@ -338,7 +338,7 @@ class Walk:
                 self.site.templates.pop(name, None)
         if rel == "site.yml":
             self.site.title = past.title
-        return f"reverted {rel}"
+        return f"reverted {rel} to before step {step}"
 
     def write(self) -> set[Path]:
         wanted = self.site.files()
@@ -348,6 +348,7 @@ class Walk:
                 if path.is_file() and path.relative_to(self.root).as_posix() not in wanted:
                     path.unlink()
                     changed.add(path)
+                    self.changes.append((len(self.history) - 1, path.relative_to(self.root).as_posix()))
         self.clock += 5
         racy = self.rng.random() < 0.2  # now and then a file as fresh as the build (not trusted by its stamp)
         for rel, text in wanted.items():
@@ -359,6 +360,8 @@ class Walk:
             if not racy:
                 os.utime(path, (self.clock, self.clock))
             changed.add(path)
+            if self.history:
+                self.changes.append((len(self.history) - 1, rel))
         return changed
 
 
