@@ -15,6 +15,7 @@ from typing import Sequence
 from generator import __version__
 from generator.build import BuildResult, build, summary
 from generator.diagnostics import Diagnostic
+from generator.markdown import parser_kind
 from generator.progress import Meter
 
 
@@ -179,6 +180,7 @@ def cmd_build(args: argparse.Namespace) -> int:
     print(f"built {len(result.pages)} pages into {result.config.output_dir} in {total:.2f} s ({change})")
     if args.timings:
         print("timings: " + ", ".join(f"{step} {seconds:.2f} s" for step, seconds in result.timings.items()))
+        print(f"markdown: {parser_kind()}")
     print(_audit(result))
     return 0
 

@@ -66,6 +66,16 @@ def _parser(allow_html: bool) -> MarkdownIt:
     return markdown_fast.tune(md, {_wikilink_rule: "["})
 
 
+def parser_kind() -> str:
+    """Which parser renders bodies: "tuned (markdown-it-py 4.3.0)", or "stock (markdown-it-py
+    5.0.0; the tuned parser is verified for 4.3.0 only)" on a release markdown_fast does not know."""
+    version = markdown_fast.markdown_it_version()
+    if markdown_fast.is_tuned(_parser(False)):
+        return f"tuned (markdown-it-py {version})"
+    verified = ", ".join(markdown_fast.VERIFIED)
+    return f"stock (markdown-it-py {version}; the tuned parser is verified for {verified} only)"
+
+
 def _normalize(state: StateCore) -> None:
     """markdown-it's `normalize` with str.replace instead of a regex that matches every line end."""
     state.src = state.src.replace("\r\n", "\n").replace("\r", "\n").replace("\0", "\ufffd")

@@ -4,7 +4,12 @@ markdown-it-py is the floor of a cold build (about 1.5 ms a document, pure
 Python). :func:`tune` changes how a parser finds its answers, never what they
 are; tests/test_markdown.py renders the CommonMark spec examples, markdown-it's
 own fixtures, random documents and the sample corpus with and without these
-changes and requires the same HTML.
+changes and requires the same tokens and HTML.
+
+It is a patch on markdown-it-py's internals, so it applies only to the releases
+named in :data:`VERIFIED`; on any other, :func:`tune` leaves the parser as it is
+(the same HTML, slower), and this module touches at import only names that
+every markdown-it-py since 3.0 has.
 
 - **Inline rules are tried only where they can match.** The inline tokenizer
   asks every rule, in order, at every special character ("is this `*` a
@@ -56,6 +61,7 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import importlib.metadata
 import re
 import types
 from typing import Callable, Iterable, Literal
@@ -63,7 +69,6 @@ from typing import Callable, Iterable, Literal
 from markdown_it import MarkdownIt, helpers, rules_block, rules_inline
 from markdown_it.common import normalize_url
 from markdown_it.common.utils import escapeHtml, unescapeAll
-from markdown_it.helpers.parse_link_destination import _Result as _LinkResult
 from markdown_it.parser_block import ParserBlock
 from markdown_it.parser_inline import ParserInline
 from markdown_it.renderer import RendererHTML
@@ -75,6 +80,26 @@ from mdit_py_plugins.footnote import index as footnote
 
 InlineRule = Callable[[StateInline, bool], bool]
 BlockRule = Callable[[StateBlock, int, int, bool], bool]
+
+# The markdown-it-py releases on which tests/test_markdown.py passed with this module in place.
+# To verify another: install it and run that file, which tunes whatever is installed; add the
+# release if every test passes (XPASS, not XFAIL, on a release not listed). 4.0-4.2 do not:
+# their inline state has no pending-text buffer (append_pending), so part of the tuning stays off.
+VERIFIED = ("4.3.0",)
+
+
+def markdown_it_version() -> str:
+    """The installed markdown-it-py's version, as its package metadata says."""
+    try:
+        return importlib.metadata.version("markdown-it-py")
+    except importlib.metadata.PackageNotFoundError:  # no metadata (a copy on sys.path): not a verified release
+        return "unknown"
+
+
+def is_tuned(md: MarkdownIt) -> bool:
+    """Whether :func:`tune` changed `md` (it did if the installed release is verified)."""
+    return vars(md).get("normalizeLink") is normalize_link
+
 
 # Options some rules read with .get(name, False): present, the lookup does not raise.
 _OPTIONAL_FLAGS = ("strikethrough_single_tilde", "tasklists", "tasklists_editable", "alerts",
@@ -92,10 +117,13 @@ _MAX_PLAIN = 255  # longer hosts are dropped by the URL parser: leave them to it
 
 
 def tune(md: MarkdownIt, first_chars: dict[InlineRule, str] | None = None) -> MarkdownIt:
-    """Make `md` faster, in place, once all its rules and plugins are added.
+    """Make `md` faster, in place, once all its rules and plugins are added; on a
+    markdown-it-py not in VERIFIED, return it unchanged.
 
     `first_chars` names more inline rules with the characters they can start at.
     """
+    if markdown_it_version() not in VERIFIED:
+        return md
     for name in _OPTIONAL_FLAGS:
         if name not in md.options:
             md.options[name] = False
@@ -105,7 +133,7 @@ def tune(md: MarkdownIt, first_chars: dict[InlineRule, str] | None = None) -> Ma
         md.helpers.parseLinkDestination = parse_link_destination
     _make_tokens_quickly(md)
     _scan_delimiters_once(md)
-    _dispatch_inline(md, {**_FIRST_CHARS, **(first_chars or {})})
+    _dispatch_inline(md, {**_inline_first_chars(), **(first_chars or {})})
     _guard_block(md)
     _render_quickly(md)
     return md
@@ -117,6 +145,9 @@ def normalize_link(url: str) -> str:
         return url
     return normalize_url.normalizeLink(url)
 
+
+# The class of parseLinkDestination's answers (private: helpers.parse_link_destination._Result).
+_LinkResult = type(helpers.parseLinkDestination("", 0, 0))
 
 # A destination that parseLinkDestination reads to its end in one run: no space, control
 # character, backslash or parenthesis (which it counts, to allow balanced ones).
@@ -182,23 +213,26 @@ def emphasis(state: StateInline, silent: bool) -> bool:
     return True
 
 
-# The characters each stock inline rule can start at (its first test is `state.src[pos] != ...`).
-_FIRST_CHARS: dict[InlineRule, str] = {
-    rules_inline.linkify: ":",
-    rules_inline.newline: "\n",
-    rules_inline.escape: "\\",
-    rules_inline.backtick: "`",
-    rules_inline.strikethrough.tokenize: "~",
-    rules_inline.emphasis.tokenize: "_*",
-    emphasis: "_*",
-    rules_inline.link: "[",
-    rules_inline.image: "!",
-    rules_inline.autolink: "<",
-    rules_inline.html_inline: "<",
-    rules_inline.entity: "&",
-    footnote.footnote_inline: "^",
-    footnote.footnote_ref: "[",
-}
+@functools.cache
+def _inline_first_chars() -> dict[InlineRule, str]:
+    """The characters each stock inline rule can start at (its first test is `state.src[pos] != ...`).
+    (Made when first asked, on a verified markdown-it-py: another may lack some of these rules.)"""
+    return {
+        rules_inline.linkify: ":",
+        rules_inline.newline: "\n",
+        rules_inline.escape: "\\",
+        rules_inline.backtick: "`",
+        rules_inline.strikethrough.tokenize: "~",
+        rules_inline.emphasis.tokenize: "_*",
+        emphasis: "_*",
+        rules_inline.link: "[",
+        rules_inline.image: "!",
+        rules_inline.autolink: "<",
+        rules_inline.html_inline: "<",
+        rules_inline.entity: "&",
+        footnote.footnote_inline: "^",
+        footnote.footnote_ref: "[",
+    }
 
 
 def _render_quickly(md: MarkdownIt) -> None:
@@ -253,23 +287,25 @@ def _render_quickly(md: MarkdownIt) -> None:
     renderer.render = render  # type: ignore[method-assign]
 
 
-# The characters each stock block rule can start a line with (after its indentation).
-_BLOCK_FIRST_CHARS: dict[BlockRule, str] = {
-    rules_block.fence: "~`",
-    rules_block.blockquote: ">",
-    rules_block.hr: "*-_",
-    rules_block.list_block: "*-+0123456789",
-    rules_block.reference: "[",
-    rules_block.heading: "#",
-    footnote.footnote_def: "[",
-}
+@functools.cache
+def _block_first_chars() -> dict[BlockRule, str]:
+    """The characters each stock block rule can start a line with (after its indentation)."""
+    return {
+        rules_block.fence: "~`",
+        rules_block.blockquote: ">",
+        rules_block.hr: "*-_",
+        rules_block.list_block: "*-+0123456789",
+        rules_block.reference: "[",
+        rules_block.heading: "#",
+        footnote.footnote_def: "[",
+    }
 
 
 def _guard_block(md: MarkdownIt) -> None:
     ruler = md.block.ruler
     first: dict[BlockRule, tuple[BlockRule, str]] = {}  # guarded rule -> (the rule, its first characters)
     for rule in list(ruler.__rules__):
-        chars = _BLOCK_FIRST_CHARS.get(rule.fn)
+        chars = _block_first_chars().get(rule.fn)
         if chars is not None:
             guarded = _guarded(rule.fn, chars)
             first[guarded] = (rule.fn, chars)
@@ -415,13 +451,15 @@ def _dispatch_inline(md: MarkdownIt, first_chars: dict[InlineRule, str]) -> None
 
     parser.tokenize = tokenize  # type: ignore[method-assign]
     parser.skipToken = skip_token  # type: ignore[method-assign]
-    if ordinary == (rules_inline.text,) and set(parser.ruler2.getRules("")) <= _PAIRING_RULES:
+    if ordinary == (rules_inline.text,) and set(parser.ruler2.getRules("")) <= _pairing_rules():
         _plain_text_shortcut(parser, {ch for ch, rules in table.items() if set(rules) - {rules_inline.text}})
 
 
-# The stock post-processing rules: each only pairs delimiter runs (`*`, `_`, `~~`), or joins the text they left.
-_PAIRING_RULES = frozenset({rules_inline.link_pairs, rules_inline.strikethrough.postProcess,
-                            rules_inline.emphasis.postProcess, rules_inline.fragments_join})
+@functools.cache
+def _pairing_rules() -> frozenset[Callable[[StateInline], None]]:
+    """The stock post-processing rules: each only pairs delimiter runs (`*`, `_`, `~~`), or joins the text they left."""
+    return frozenset({rules_inline.link_pairs, rules_inline.strikethrough.postProcess,
+                      rules_inline.emphasis.postProcess, rules_inline.fragments_join})
 
 
 def _plain_text_shortcut(parser: ParserInline, starts: set[str]) -> None:

@@ -2,23 +2,31 @@
 
 The inputs are the CommonMark spec examples and markdown-it-py's own fixtures
 (tests/vendor/markdown-it-py), random documents stitched from Markdown
-fragments, the generated corpus and this repository's content.
+fragments, the generated corpus and this repository's content. These tests tune
+whatever markdown-it-py is installed, verified or not: that is how a release is
+verified (see markdown_fast.VERIFIED). On a release not listed there, a failure
+is reported as XFAIL (that release keeps the stock parser); it can be added once
+every test here passes (XPASS) on it.
 """
 
 from __future__ import annotations
 
 import json
 import random
+import subprocess
+import sys
 from pathlib import Path
+from typing import Iterator
 
 import pytest
-from markdown_it import MarkdownIt
+from markdown_it import MarkdownIt, helpers
 from markdown_it.common import normalize_url
+from markdown_it.parser_inline import ParserInline
 from markdown_it.rules_inline import StateInline
 from mdit_py_plugins.dollarmath import dollarmath_plugin
 from mdit_py_plugins.footnote import footnote_plugin
 
-from conftest import REPO
+from conftest import BASIC, REPO, write_site
 from corpus import write_corpus
 from generator import markdown, markdown_fast
 
@@ -33,6 +41,21 @@ TRICKY = [
     "\0",
     "\r",
 ]
+INSTALLED = markdown_fast.markdown_it_version()
+verifying = pytest.mark.xfail(INSTALLED not in markdown_fast.VERIFIED, strict=False,
+                              reason=f"markdown-it-py {INSTALLED} is not in markdown_fast.VERIFIED")
+
+
+@pytest.fixture
+def tuning_forced(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """markdown_fast tunes the installed markdown-it-py, in VERIFIED or not."""
+    monkeypatch.setattr(markdown_fast, "VERIFIED", (INSTALLED,))
+    parser = markdown._parser  # (the test may replace it)
+    parser.cache_clear()
+    yield
+    parser.cache_clear()  # no parser tuned here outlives the test
+
+
 SPEC = json.loads((REPO / "tests/vendor/markdown-it-py/inputs.json").read_text(encoding="utf-8"))
 
 # Pieces of Markdown that start, end or interrupt blocks and inline runs, for random documents.
@@ -79,6 +102,8 @@ def _bodies(tmp_path: Path) -> list[str]:
             + [p.read_text(encoding="utf-8").split("---\n", 2)[-1] for p in files])
 
 
+@verifying
+@pytest.mark.usefixtures("tuning_forced")
 @pytest.mark.parametrize("allow_html", [False, True])
 def test_tuned_parser_makes_the_stock_parsers_html(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
                                                      allow_html: bool) -> None:
@@ -102,6 +127,8 @@ def test_tuned_parser_makes_the_stock_parsers_html(tmp_path: Path, monkeypatch: 
     assert ("<div" in tuned[1].html) is allow_html
 
 
+@verifying
+@pytest.mark.usefixtures("tuning_forced")
 def test_rules_it_does_not_know_are_still_asked_everywhere() -> None:
     """A plugin's inline rule ($math$) and block rule ($$) keep working once the parser is tuned."""
     def parser() -> MarkdownIt:
@@ -126,6 +153,8 @@ def _todo_rule(state: StateInline, silent: bool) -> bool:
     return True
 
 
+@verifying
+@pytest.mark.usefixtures("tuning_forced")
 def test_a_rule_that_starts_at_a_letter_is_asked_at_letters() -> None:
     def parser() -> MarkdownIt:
         md = MarkdownIt("commonmark", {"html": False}).enable(["table", "strikethrough"])
@@ -168,9 +197,9 @@ def test_plain_url_shortcut_agrees_with_markdown_its_normalisation() -> None:
     assert shortcut > 10000  # the shortcut was exercised, not just the fallback
 
 
+@verifying
+@pytest.mark.usefixtures("tuning_forced")
 def test_link_destination_shortcut_agrees_with_markdown_its_parser() -> None:
-    from markdown_it import helpers
-
     rng = random.Random(8)
     pieces = ["a", "Z", "9", "/", ".", "-", "~", "%20", "&amp;", "&", ";", "#", "?", "=", " ", "\t", "\n", "\x7f",
               "\x00", "\\", "\\ ", "\\)", "(", ")", "((", "))", "<", ">", "é", "★", "\u00a0", "'", '"', "[", "]"]
@@ -187,3 +216,61 @@ def test_link_destination_shortcut_agrees_with_markdown_its_parser() -> None:
     assert fast > 20000  # the shortcut answered most of them, not the fallback
     assert markdown._parser(False).helpers.parseLinkDestination is markdown_fast.parse_link_destination
     assert helpers.parseLinkDestination is not markdown_fast.parse_link_destination  # the module is left alone
+
+
+def _rules(md: MarkdownIt) -> list[tuple[str, object, bool]]:
+    rulers = (md.core.ruler, md.block.ruler, md.inline.ruler, md.inline.ruler2)
+    return [(rule.name, rule.fn, rule.enabled) for ruler in rulers for rule in ruler.__rules__]
+
+
+def test_a_release_outside_the_verified_ones_gets_the_stock_parser(monkeypatch: pytest.MonkeyPatch) -> None:
+    import markdown_it
+
+    assert INSTALLED == markdown_it.__version__  # the version lookup reads the installed release
+    bodies = TRICKY + SPEC[::4] + _random_documents(300, seed=13)
+    before = [markdown.render(body, allow_html) for allow_html in (False, True) for body in bodies]
+    monkeypatch.setattr(markdown_fast, "markdown_it_version", lambda: "5.0.0")
+    parser = markdown._parser
+    parser.cache_clear()
+    try:
+        md = _stock(False)
+        rules, options = _rules(md), dict(md.options)
+        assert markdown_fast.tune(md, {markdown._wikilink_rule: "["}) is md
+        assert _rules(md) == rules and dict(md.options) == options  # unchanged...
+        assert "normalizeLink" not in vars(md) and md.helpers is helpers
+        assert md.inline.tokenize.__func__ is ParserInline.tokenize and not markdown_fast.is_tuned(md)
+        assert not markdown_fast.is_tuned(markdown._parser(False))  # ...and so is the site's own parser
+        verified = ", ".join(markdown_fast.VERIFIED)
+        assert markdown.parser_kind() == \
+            f"stock (markdown-it-py 5.0.0; the tuned parser is verified for {verified} only)"
+        after = [markdown.render(body, allow_html) for allow_html in (False, True) for body in bodies]
+    finally:
+        parser.cache_clear()
+    assert after == before  # the same HTML, table of contents and links as with the tuned parser
+
+
+def test_a_verified_release_gets_the_tuned_parser(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(markdown_fast, "markdown_it_version", lambda: markdown_fast.VERIFIED[-1])
+    parser = markdown._parser
+    parser.cache_clear()
+    try:
+        assert markdown_fast.is_tuned(markdown._parser(False)) and markdown_fast.is_tuned(markdown._parser(True))
+        assert markdown.parser_kind() == f"tuned (markdown-it-py {markdown_fast.VERIFIED[-1]})"
+    finally:
+        parser.cache_clear()
+
+
+def test_timings_name_the_markdown_parser(tmp_path: Path) -> None:
+    site = write_site(tmp_path / "site", BASIC)
+    done = subprocess.run([sys.executable, "-m", "generator", "build", "--site", str(site), "--output",
+                           str(tmp_path / "out"), "--timings"], cwd=REPO, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.splitlines()
+    timings = next(i for i, line in enumerate(lines) if line.startswith("timings: "))
+    if INSTALLED in markdown_fast.VERIFIED:
+        assert lines[timings + 1] == f"markdown: tuned (markdown-it-py {INSTALLED})"
+    else:
+        assert lines[timings + 1].startswith(f"markdown: stock (markdown-it-py {INSTALLED}; ")
+    without = subprocess.run([sys.executable, "-m", "generator", "build", "--site", str(site), "--output",
+                              str(tmp_path / "out")], cwd=REPO, capture_output=True, text=True, timeout=120)
+    assert without.returncode == 0 and "markdown:" not in without.stdout  # only with --timings
