@@ -1,170 +1,141 @@
-"""Watch folders for changes: Linux inotify through ctypes, polling elsewhere.
+"""Which of the preview server's files changed: `watchfiles` watches, this module picks.
 
-`Watcher.wait(timeout)` returns the set of changed paths, gathered until the
-file system has been quiet for `settle` seconds, so that a burst of saves
-(an editor's swap files, `git checkout` of 200 files) is one change, not 200.
-Editor droppings never count as changes.
+watchfiles (the Rust `notify` crate: inotify, FSEvents, ReadDirectoryChangesW, or polling)
+does the watching. What the preview server needs on top of it:
+- armed on return: a `RustNotify` (watchfiles' documented Rust backend) has added its OS
+  watches when it is made, so the first build, which runs after, misses no save. Each is
+  drained by its own thread with no timeout: an event never falls between two calls;
+- the wanted folders recursively, their parents and the files' folders only at their top
+  level (an editor may save a file by renaming another over it): never the whole site, whose
+  output folder and `.git` can hold thousands of folders. A folder made later (`layouts/`,
+  or one deleted and made again) is watched from then on and reported as changed, so the
+  rebuild reads whatever was written into it before its watch was armed;
+- editor droppings never count (`is_dropping`); a save by rename reports its target;
+- a burst (`git checkout` of 200 files, over several folders) is one change: `wait` returns
+  once nothing new came for `settle` seconds, or after 2 s of unbroken writes.
 """
 
 from __future__ import annotations
 
-import ctypes
-import ctypes.util
-import os
-import select
-import struct
+import re
+import threading
 import time
-from pathlib import Path
+from pathlib import Path, PurePath
 from typing import Iterable
 
-_IN_MODIFY, _IN_ATTRIB, _IN_CLOSE_WRITE = 0x2, 0x4, 0x8
-_IN_MOVED_FROM, _IN_MOVED_TO, _IN_CREATE, _IN_DELETE = 0x40, 0x80, 0x100, 0x200
-_IN_DELETE_SELF, _IN_MOVE_SELF, _IN_Q_OVERFLOW, _IN_ISDIR = 0x400, 0x800, 0x4000, 0x40000000
-_MASK = (_IN_MODIFY | _IN_ATTRIB | _IN_CLOSE_WRITE | _IN_MOVED_FROM | _IN_MOVED_TO | _IN_CREATE | _IN_DELETE
-         | _IN_DELETE_SELF | _IN_MOVE_SELF)
-_EVENT = struct.Struct("iIII")
+from watchfiles import Change
+from watchfiles._rust_notify import RustNotify
+
+_DROPPING = re.compile(r"~$|\.(sw[a-px]|bak|orig|tmp|tmp-briefing|crswap)$|^4913$")  # 4913: vim's probe
+_BURST_MS = 2000  # a never-ending stream of writes still builds
 
 
-def ignored(name: str) -> bool:
-    """Editor swap, backup and lock files, and hidden files."""
-    return (name.startswith((".", "#")) or name.endswith(("~", ".swp", ".swx", ".swo", ".tmp", ".bak", ".tmp-briefing"))
-            or name == "4913")  # vim's write test
+def is_dropping(rel: PurePath) -> bool:
+    """An editor's swap, backup, lock or probe file, or anything hidden or `#`-named (`.git/`,
+    emacs' `#x#` and `.#x`): what the loader skips, and never a change."""
+    return any(part.startswith((".", "#")) for part in rel.parts) or bool(_DROPPING.search(rel.name))
 
 
 class Watcher:
-    def __init__(self, folders: Iterable[Path], files: Iterable[Path] = (), settle: float = 0.03, poll: float = 0.25):
-        self.folders = list(folders)  # a folder that does not exist yet is watched for once it does
-        self.files = {f.resolve() for f in files}
-        self.settle, self.poll = settle, poll
-        self._fd = -1
-        self._dirs: dict[int, Path] = {}
-        self._libc = _inotify()
-        if self._libc is not None:
-            self._fd = self._libc.inotify_init1(os.O_NONBLOCK | os.O_CLOEXEC)
-        if self._fd >= 0:
-            for folder in self.folders:
-                if folder.is_dir():
-                    self._add_tree(folder)
-            for parent in {f.parent for f in self.files} | {f.parent for f in self.folders}:
-                if parent.is_dir() and parent not in self._dirs.values():
-                    self._add(parent)
-        else:
-            self._snapshot = self._scan()
+    """Changes below `folders` (which need not exist yet) and to `files`."""
 
-    @property
-    def uses_inotify(self) -> bool:
-        return self._fd >= 0
-
-    def close(self) -> None:
-        if self._fd >= 0:
-            os.close(self._fd)
-            self._fd = -1
+    def __init__(self, folders: Iterable[Path], files: Iterable[Path] = (), settle: float = 0.03) -> None:
+        self.folders = [Path(f).absolute() for f in folders]
+        self.files = {Path(f).absolute() for f in files}
+        self.settle = settle
+        self._lock = threading.Condition()
+        self._changed: set[Path] = set()
+        self._error: Exception | None = None
+        self._stops: dict[tuple[Path, bool], threading.Event] = {}  # (folder, recursive): its thread's stop
+        self._threads: list[threading.Thread] = []
+        with self._lock:
+            self._arm()
 
     def wait(self, timeout: float | None = None) -> set[Path]:
         """Block until something changed (or timeout); returns the changed paths."""
-        deadline = None if timeout is None else time.monotonic() + timeout
-        changed = self._next(deadline)
-        if not changed:
-            return set()
-        quiet_until = time.monotonic() + self.settle
-        hard_stop = time.monotonic() + 2.0  # a never-ending stream of writes still builds
-        while time.monotonic() < min(quiet_until, hard_stop):
-            more = self._next(quiet_until)
-            if more:
-                changed |= more
-                quiet_until = time.monotonic() + self.settle
-        return changed
+        with self._lock:
+            if not self._lock.wait_for(lambda: self._changed or self._error, timeout):
+                return set()
+            hard_stop = time.monotonic() + _BURST_MS / 1000
+            while self._error is None and time.monotonic() < hard_stop:
+                seen = len(self._changed)
+                self._lock.wait(self.settle)
+                if len(self._changed) == seen:
+                    break
+            if self._error is not None:
+                raise self._error
+            changed, self._changed = self._changed, set()
+            return changed
 
-    # ------------------------------------------------------------------ inotify
-    def _add(self, folder: Path) -> None:
-        assert self._libc is not None
-        wd = self._libc.inotify_add_watch(self._fd, os.fsencode(folder), _MASK)
-        if wd >= 0:
-            self._dirs[wd] = folder
+    def close(self) -> None:
+        with self._lock:
+            stops, self._stops = list(self._stops.values()), {}
+        for stop in stops:
+            stop.set()
+        for thread in self._threads:
+            thread.join()  # each returns within one step
 
-    def _add_tree(self, folder: Path) -> None:
-        self._add(folder)
-        for dirpath, dirnames, _ in os.walk(folder):
-            dirnames[:] = [d for d in dirnames if not d.startswith(".")]
-            for d in dirnames:
-                self._add(Path(dirpath) / d)
+    def _arm(self, made: frozenset[Path] = frozenset(), report: bool = False) -> None:
+        """Watch what exists of the wanted paths and is not watched yet, and again what is at or
+        below a folder in `made` (just created: a watch of the folder it replaced is dead); again
+        until nothing is left, since a folder may be made meanwhile. Called with the lock held."""
+        gone: set[tuple[Path, bool]] = set()
+        while todo := sorted(key for key in self._needed() - gone
+                             if key not in self._stops or any(m == key[0] or m in key[0].parents for m in made)):
+            for key in todo:
+                path, recursive = key
+                try:
+                    notify = RustNotify([str(path)], False, False, 300, recursive, False)
+                except FileNotFoundError:
+                    gone.add(key)  # gone again: its parent's watch sees it come back
+                    continue
+                if key in self._stops:
+                    self._stops[key].set()
+                if report:  # the rebuild reads what was written before this watch was armed
+                    self._changed.update([path] if recursive else (p for p in self.files if p.parent == path))
+                stop = self._stops[key] = threading.Event()
+                thread = threading.Thread(target=self._drain, args=(notify, stop), name=f"watch {path}", daemon=True)
+                self._threads.append(thread)
+                thread.start()
+            made, report = frozenset(), True
 
-    def _next(self, deadline: float | None) -> set[Path]:
-        if self._fd < 0:
-            return self._poll_next(deadline)
-        wait_ms = -1 if deadline is None else max(0, int((deadline - time.monotonic()) * 1000))
-        poller = select.poll()
-        poller.register(self._fd, select.POLLIN)
-        if not poller.poll(wait_ms):
-            return set()
+    def _needed(self) -> set[tuple[Path, bool]]:
+        """(folder, recursive) for each watch the wanted paths need now."""
+        return ({(f, True) for f in self.folders if f.is_dir()}
+                | {(_existing(p.parent), False) for p in [*self.files, *self.folders]})
+
+    def _drain(self, notify: RustNotify, stop: threading.Event) -> None:
+        step = max(1, round(self.settle * 500))  # how often it looks; `wait` settles the burst
         try:
-            data = os.read(self._fd, 1 << 16)
-        except BlockingIOError:
-            return set()
-        changed: set[Path] = set()
-        offset = 0
-        while offset + _EVENT.size <= len(data):
-            wd, mask, _cookie, length = _EVENT.unpack_from(data, offset)
-            name = data[offset + _EVENT.size : offset + _EVENT.size + length].rstrip(b"\0").decode("utf-8", "replace")
-            offset += _EVENT.size + length
-            folder = self._dirs.get(wd)
-            if mask & _IN_Q_OVERFLOW:
-                changed.update(self.folders)
-                continue
-            if folder is None or (name and ignored(name)):
-                continue
-            path = folder / name if name else folder
-            if mask & _IN_ISDIR and mask & (_IN_CREATE | _IN_MOVED_TO) and self._in_folders(path):
-                self._add_tree(path)
-            if self._wanted(path):
-                changed.add(path)
-        return changed
+            while (raw := notify.watch(_BURST_MS, step, 0, stop)) != "stop":
+                if isinstance(raw, set):  # not 'signal' (only the main thread gets those) nor 'timeout' (none)
+                    self._take(raw)
+        except Exception as exc:  # the watching broke: `wait` raises it rather than going quiet
+            with self._lock:
+                self._error = exc
+                self._lock.notify_all()
+        finally:
+            notify.close()
 
-    def _in_folders(self, path: Path) -> bool:
-        return any(path == f or f in path.parents for f in self.folders)
+    def _take(self, raw: set[tuple[int, str]]) -> None:
+        paths = {Path(p) for _, p in raw}
+        added = (Path(p) for c, p in raw if c == Change.added)
+        made = frozenset(p for p in added if any(p == f or p in f.parents for f in self.folders) and p.is_dir())
+        with self._lock:
+            if not self._stops:
+                return  # closed
+            if made:
+                self._arm(made, report=True)
+            self._changed.update(p for p in paths if self._wanted(p))
+            self._lock.notify_all()
 
     def _wanted(self, path: Path) -> bool:
-        return self._in_folders(path) or path.resolve() in self.files
-
-    # ------------------------------------------------------------------ polling
-    def _scan(self) -> dict[Path, tuple[int, int]]:
-        found: dict[Path, tuple[int, int]] = {}
-        for folder in self.folders:
-            for dirpath, dirnames, filenames in os.walk(folder):  # nothing when it does not exist
-                dirnames[:] = [d for d in dirnames if not d.startswith(".")]
-                for name in filenames:
-                    if not ignored(name):
-                        self._stat_into(found, Path(dirpath) / name)
-        for file in self.files:
-            self._stat_into(found, file)
-        return found
-
-    @staticmethod
-    def _stat_into(found: dict[Path, tuple[int, int]], path: Path) -> None:
-        try:
-            stat = path.stat()
-        except OSError:
-            return
-        found[path] = (stat.st_mtime_ns, stat.st_size)
-
-    def _poll_next(self, deadline: float | None) -> set[Path]:
-        while True:
-            now = self._scan()
-            changed = {p for p in now.keys() | self._snapshot.keys() if now.get(p) != self._snapshot.get(p)}
-            self._snapshot = now
-            if changed:
-                return changed
-            if deadline is not None and time.monotonic() >= deadline:
-                return set()
-            time.sleep(self.poll if deadline is None else max(0.0, min(self.poll, deadline - time.monotonic())))
+        if path in self.files:
+            return True
+        return any((path == f or f in path.parents) and not is_dropping(path.relative_to(f)) for f in self.folders)
 
 
-def _inotify():  # type: ignore[no-untyped-def]
-    if not hasattr(os, "O_CLOEXEC"):
-        return None
-    try:
-        libc = ctypes.CDLL(ctypes.util.find_library("c") or None, use_errno=True)
-        libc.inotify_init1  # noqa: B018 - probe for the symbol
-    except (OSError, AttributeError):
-        return None
-    return libc
+def _existing(path: Path) -> Path:
+    while not path.is_dir() and path != path.parent:
+        path = path.parent
+    return path
