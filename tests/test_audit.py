@@ -10,11 +10,11 @@ from pathlib import Path
 import pytest
 
 from conftest import BASIC, REPO, read_tree, write_site
-from generator.audit import output_problems, today_from
-from generator.build import build
-from generator.cli import main
-from generator.model import Site
-from generator.urls import Urls
+from generator.output.audit import output_problems, today_from
+from generator.engine.build import build
+from generator.commands.cli import main
+from generator.content.model import Site
+from generator.site.urls import Urls
 
 EPOCH_2023_11_14 = "1700000000"  # 2023-11-14T22:13:20Z
 

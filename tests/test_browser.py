@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from conftest import REPO
-from generator.build import build
+from generator.engine.build import build
 from support import static_server
 
 

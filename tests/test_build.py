@@ -7,7 +7,7 @@ from pathlib import Path
 
 
 from conftest import BASIC, read_tree, write_site
-from generator.build import build
+from generator.engine.build import build
 
 
 def built(site: Path, tmp_path: Path, **kwargs) -> dict[str, str]:  # type: ignore[no-untyped-def]
@@ -275,10 +275,10 @@ def test_templates_escape_as_markupsafe_does(basic_site: Path, tmp_path: Path) -
 
     import markupsafe
 
-    from generator import render
-    from generator.config import load_config
+    from generator.pages import render
+    from generator.content.config import load_config
     from generator.diagnostics import Diagnostics
-    from generator.urls import Urls
+    from generator.site.urls import Urls
 
     class Html:
         def __html__(self) -> str:

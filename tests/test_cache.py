@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 
 from conftest import BASIC, REPO, read_tree, write_site
-from generator import load
-from generator.build import build
-from generator.write import MARKER
+from generator.content import load
+from generator.engine.build import build
+from generator.output.write import MARKER
 
 
 def tree(out: Path) -> dict[str, bytes]:
@@ -161,7 +161,7 @@ def test_a_pages_fingerprint_walk_finds_what_it_shows(tmp_path: Path, monkeypatc
     """First builds learn which documents and bodies each page shows while the workers
     fingerprint it (render.fingerprint(..., found)); it must agree with render.shown,
     which the preview server and warm builds use to pick the pages an edit touches."""
-    from generator import render
+    from generator.pages import render
 
     monkeypatch.setenv("BRIEFING_WORKERS", "2")  # found in the page workers, and sent back as numbers
     result = build(REPO, output=tmp_path / "out")
@@ -180,7 +180,7 @@ def test_a_pages_fingerprint_walk_finds_what_it_shows(tmp_path: Path, monkeypatc
 
 
 def test_refs_travel_from_the_page_workers_as_numbers() -> None:
-    from generator.build import _RefCodes
+    from generator.engine.pipeline import _RefCodes
 
     refs = [("article", f"a-{i}") for i in range(300)] + [("actor", "kh")]
     codes = _RefCodes(refs)

@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 
 from conftest import REPO
-from generator.build import build
-from generator.cli import main
+from generator.engine.build import build
+from generator.commands.cli import main
 
 
 def test_init_then_new_then_build(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -21,8 +21,8 @@ from urllib.parse import urldefrag, urljoin, urlsplit
 import pytest
 
 from conftest import REPO, read_tree
-from generator.build import build
-from generator.deploy import deploy
+from generator.engine.build import build
+from generator.commands.deploy import deploy
 from support import static_server
 
 ATOM = "{http://www.w3.org/2005/Atom}"

@@ -12,11 +12,11 @@ import pytest
 import yaml
 
 from conftest import BASIC, REPO, read_tree, write_site
-from generator.build import build
-from generator.cli import main
-from generator.deploy import TRAILER, DeployError, deploy
-from generator.scaffold import init_site
-from generator.write import MARKER
+from generator.engine.build import build
+from generator.commands.cli import main
+from generator.commands.deploy import TRAILER, DeployError, deploy
+from generator.commands.scaffold import init_site
+from generator.output.write import MARKER
 
 HELD_BACK = {
     "content/articles/secret-draft.md": """

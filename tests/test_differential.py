@@ -29,9 +29,9 @@ from typing import Callable
 import pytest
 
 from conftest import REPO, read_tree
-from generator.build import build
-from generator.cache import Cache
-from generator.live import LiveBuild
+from generator.engine.build import build
+from generator.content.cache import Cache
+from generator.engine.preview import LiveBuild
 
 BASE = "http://127.0.0.1:8000/desk/"
 ACTORS = ["Kataib Hezbollah", "Islamic Resistance in Iraq", "Harakat al-Nujaba", "Quds Force", "CENTCOM"]

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from conftest import BASIC, read_tree, write_site
-from generator.cli import main
+from generator.commands.cli import main
 
 ARTICLE = "content/articles/drone-attack.md"
 

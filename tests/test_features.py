@@ -20,9 +20,9 @@ from stix2validator import ValidationOptions, validate_string
 
 from conftest import BASIC, read_tree, write_site
 from corpus import write_corpus
-from generator import exports, search, svg
-from generator.build import build
-from generator.model import Document, Entity
+from generator.pages import exports, search, svg
+from generator.engine.build import build
+from generator.content.model import Document, Entity
 
 JSONLD = re.compile(r'<script type="application/ld\+json">(.*?)</script>', re.S)
 

@@ -12,7 +12,7 @@ from typing import Iterator
 import pytest
 
 from conftest import REPO
-from generator.build import build
+from generator.engine.build import build
 from support import static_server
 
 PREFIX = "/briefing/"

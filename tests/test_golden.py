@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 
 from conftest import read_tree
-from generator.build import build
-from generator.write import MARKER
+from generator.engine.build import build
+from generator.output.write import MARKER
 
 GOLDEN = Path(__file__).parent / "golden"
 

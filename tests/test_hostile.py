@@ -25,8 +25,8 @@ from hypothesis.configuration import set_hypothesis_home_dir
 
 from conftest import BASIC, REPO, read_tree, write_site
 from corpus import write_corpus
-from generator import warm
-from generator.cli import main
+from generator.engine import warm
+from generator.commands.cli import main
 from support import static_server
 
 DIAGNOSTIC = re.compile(r"^(?P<path>(?:content|layouts)/.+?|site\.yml)(?::(?P<line>\d+))?: (?P<level>error|warning): \S")

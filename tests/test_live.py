@@ -1,4 +1,4 @@
-"""The preview server's fast path (generator/live.py): exactly a cold build's output, sooner."""
+"""The preview server's fast path (generator/engine/live.py): exactly a cold build's output, sooner."""
 
 from __future__ import annotations
 
@@ -7,9 +7,9 @@ from pathlib import Path
 import pytest
 
 from conftest import BASIC, read_tree, write_site
-from generator.build import build
-from generator.cache import Cache
-from generator.live import LiveBuild
+from generator.engine.build import build
+from generator.content.cache import Cache
+from generator.engine.preview import LiveBuild
 
 BASE = "http://127.0.0.1:9/repo/"
 ARTICLE = "content/articles/drone-attack.md"

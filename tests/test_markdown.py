@@ -28,7 +28,7 @@ from mdit_py_plugins.footnote import footnote_plugin
 
 from conftest import BASIC, REPO, write_site
 from corpus import write_corpus
-from generator import markdown, markdown_fast
+from generator.content import markdown, markdown_fast
 
 TRICKY = [
     "line one\r\nline two\rline three\nNUL here: \0 and \0\0\r\n",

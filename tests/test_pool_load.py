@@ -20,11 +20,12 @@ from pathlib import Path
 import pytest
 
 from conftest import BASIC, read_tree, write_site
-from generator import load, markdown, parallel
-from generator.build import build
-from generator.cache import Cache
+from generator import parallel
+from generator.content import load, markdown
+from generator.engine.build import build
+from generator.content.cache import Cache
 from generator.diagnostics import Diagnostics
-from generator.write import MARKER
+from generator.output.write import MARKER
 
 MANY = 120  # above parallel.INLINE_BELOW, so the pool really runs
 BROKEN = {
@@ -284,7 +285,7 @@ def test_search_words_are_worked_out_after_loading_for_every_body_that_lacks_the
     load pass work them out (build._fill_words), also for rows a stopped build left without."""
     import multiprocessing
 
-    from generator.build import search_words
+    from generator.engine.pipeline import search_words
 
     monkeypatch.setenv("BRIEFING_WORKERS", "2")
     site = write_site(tmp_path / "site", many_files())
@@ -353,7 +354,7 @@ def test_a_page_worker_writes_the_states_model_and_the_parent_does_if_it_could_n
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """The warm state's model and plan are written by a page worker among the pages (build._render_to);
     the next build starts from that state; a worker that could not write it leaves it to the parent."""
-    from generator import warm
+    from generator.engine import warm
 
     monkeypatch.setenv("BRIEFING_WORKERS", "2")
     site = write_site(tmp_path / "site", many_files())
@@ -395,7 +396,8 @@ def test_the_saved_state_keeps_the_entries_and_the_pieces_the_page_workers_made(
     build has them all and makes none again."""
     import pickle
 
-    from generator import render, warm
+    from generator.engine import warm
+    from generator.pages import render
 
     monkeypatch.setenv("BRIEFING_WORKERS", "2")
     site = write_site(tmp_path / "site", many_files())

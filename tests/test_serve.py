@@ -16,7 +16,7 @@ from typing import Callable, Iterator
 import pytest
 
 from conftest import BASIC, REPO, read_tree, write_site
-from generator.build import build
+from generator.engine.build import build
 
 ARTICLE = "content/articles/drone-attack.md"
 

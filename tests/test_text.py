@@ -1,7 +1,7 @@
 import pytest
 
-from generator.text import name_key, slugify
-from generator.urls import Urls, output_file, page_path
+from generator.content.text import name_key, slugify
+from generator.site.urls import Urls, output_file, page_path
 
 
 @pytest.mark.parametrize(
@@ -87,7 +87,7 @@ def _key_lines_by_definition(text: str, first_line: int) -> dict[str, int] | tup
 def test_top_level_key_lines_agree_with_their_definition() -> None:
     import random
 
-    from generator import yamltext
+    from generator.content import yamltext
 
     rng = random.Random(12)
     pieces = ["title", "date", " x", "  - a", "\"quoted key\"", "'single'", "\"", "'", ":", ": ", ":x", " :", "\t:",

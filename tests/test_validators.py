@@ -22,7 +22,7 @@ from lxml import etree
 
 from conftest import REPO
 from corpus import write_corpus
-from generator.build import build
+from generator.engine.build import build
 from support import static_server
 
 HERE = Path(__file__).parent

@@ -1,4 +1,4 @@
-"""Warm builds from the saved state (generator/warm.py): a cold build's exact output, or the full build."""
+"""Warm builds from the saved state (generator/engine/warm.py): a cold build's exact output, or the full build."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from conftest import BASIC, read_tree, write_site
-from generator.build import build
+from generator.engine.build import build
 
 ARTICLE = "content/articles/drone-attack.md"
 NOTE = "content/notes/assessment.md"
@@ -115,7 +115,7 @@ def test_warnings_are_reported_again(tmp_path: Path) -> None:
 
 def test_the_state_holds_the_files_as_the_build_read_them(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """A file deleted or edited while a build runs, after it was read, is seen by the next build."""
-    from generator import graph
+    from generator.site import graph
 
     site = _site(tmp_path)
     later, article = site / "content/notes/later.md", site / ARTICLE
@@ -150,7 +150,7 @@ def test_a_deleted_state_file_is_harmless(tmp_path: Path) -> None:
 
 
 def test_the_journal_of_edits_replays_exactly(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from generator import warm
+    from generator.engine import warm
 
     monkeypatch.setattr(warm, "JOURNAL_LIMIT", 2)  # saved afresh after the third edit
     site = _site(tmp_path)

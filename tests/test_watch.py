@@ -13,7 +13,7 @@ from typing import Iterator
 
 import pytest
 
-from generator.watch import Watcher, is_dropping
+from generator.commands.watch import Watcher, is_dropping
 
 TIMEOUT = 10.0  # only ever waited in full when the watcher is broken
 

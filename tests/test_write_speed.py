@@ -1,4 +1,4 @@
-"""The output writer's fast paths keep its guarantees (generator/write.py, generator/urls.py).
+"""The output writer's fast paths keep its guarantees (generator/output/write.py, generator/site/urls.py).
 
 - destinations are checked lexically: nothing absolute, no `..`, `.` or empty part, no NUL;
 - a file new to the folder being filled is created directly, but never over an existing
@@ -17,9 +17,9 @@ from pathlib import Path
 import pytest
 
 from conftest import BASIC, write_site
-from generator.build import build
-from generator.urls import Urls, page_path
-from generator.write import MARKER, OutputError, OutputTree, digest, read_manifest, safe_rel, write_file
+from generator.engine.build import build
+from generator.site.urls import Urls, page_path
+from generator.output.write import MARKER, OutputError, OutputTree, digest, read_manifest, safe_rel, write_file
 
 UNSAFE = ["", "/etc/passwd", "//x", "../x", "..", ".", "a/../../x", "a/..", "a/./b", "./a", "a//b", "a/",
           "a/b/", "a\x00b", "\x00"]

@@ -1,41 +1,30 @@
-"""Rebuilds for the preview server: the full incremental build, plus a fast path.
+"""The fast path of warm builds and the preview server: edits that leave the graph as it was.
 
-While an analyst writes, most saves change one document's body or the fields
-of its front-matter that only its listings show (title, summary, source,
-grading...). Then the graph is exactly as before: the same documents in the
-same order with the same tags and [[links]]. `LiveBuild` keeps the previous
-build's state in memory and, when that provably holds, updates the document
-in place and re-renders only the pages that show it (its page, its tags'
-pages, listings, feeds, exports, the search index, pages that [[link]] to it).
-The edited document's own page is rendered first and handed to the server at
-once (`early`); the server holds requests for the other affected pages until
-they are rendered too, so nothing stale is ever served.
-
-Anything else (a new or deleted file, changed tags, date, draft or TLP
-status, a title that [[links]] resolve by, a profile, a template) goes through
-the normal build, which is itself incremental through the cache.
+Most saves change one document's body or the front-matter fields that only its listings
+show (title, summary, source, grading...): the same documents in the same order with the
+same tags and [[links]]. `find_edits` says whether that provably holds for the saved files;
+`apply` then makes a new state (new documents, bodies and page contexts where they are
+shown; nothing old is changed) and names the pages whose fingerprints changed, the edited
+documents' own pages first. Anything else (a new or deleted file, changed tags, date, draft
+or TLP status, a title that [[links]] resolve by, a profile, a template) takes the full
+build, which is itself incremental through the cache.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import json
-import os
-import time
 from pathlib import Path
 from typing import Any, Callable, Iterable, Mapping
 
-from generator import __version__, markdown, render, schema
-from generator.build import BuildResult, BuildState, body_key, build, search_words
-from generator.cache import Cache
-from generator.config import load_config
+from generator.content import markdown, schema
+from generator.pages import render
+from generator.engine.pipeline import BuildState, body_key
 from generator.diagnostics import Diagnostics
-from generator.graph import doc_order
-from generator.load import parse_source
-from generator.model import Document, Entity, Ref
-from generator.text import name_key
-from generator.urls import Urls, output_file, page_path
-from generator.write import MARKER, OutputTree
+from generator.site.graph import doc_order
+from generator.content.load import parse_source
+from generator.content.model import Document, Entity, Ref
+from generator.content.text import name_key
+from generator.site.urls import Urls, page_path
 
 # Front-matter fields the graph and the page plan depend on: a change to any of
 # them takes the full build. (Title is checked separately: order and [[links]].)
@@ -131,73 +120,6 @@ def apply(state: BuildState, index: Index, edits: list[Edit]) -> tuple[BuildStat
                               prints=prints)
     first &= dirty
     return new, sorted(first), sorted(dirty - first)
-
-
-class LiveBuild:
-    def __init__(self, site: Path, output: Path, base_url: str, drafts: bool, cache: Cache):
-        self.site, self.output, self.base_url, self.drafts, self.cache = site, output, base_url, drafts, cache
-        self.state: BuildState | None = None
-        self._index: Index | None = None
-
-    def run(self, changed: set[Path] | None = None, early: Early | None = None) -> BuildResult:
-        if self.state is not None and changed:
-            quick = self._quick(changed, early)
-            if quick is not None:
-                return quick
-        self.state, self._index = None, None
-        result = build(self.site, output=self.output, base_url=self.base_url, drafts=self.drafts,
-                       in_place=True, cache=self.cache)
-        self.state = result.state
-        if self.state is not None:  # now, not on the first save: saves stay fast
-            self._index = Index(self.state, result.shown)
-            render.warm_up(self.state.env, self.state.pages)
-            markdown.render("", self.state.config.allow_html)  # builds the parser
-        return result
-
-    def _quick(self, changed: set[Path], early: Early | None) -> BuildResult | None:
-        started = time.perf_counter()
-        state, index = self.state, self._index
-        assert state is not None and index is not None
-        edits = find_edits(state, index, self.site, changed)
-        if edits is None:
-            return None
-        self.cache.put_rendered((e.key, e.rendered, search_words(e.rendered)) for e in edits if e.rendered)
-        self.state, first, rest = apply(state, index, edits)
-        return self._rerender(first + rest, len(first), early, started)
-
-    def _rerender(self, indices: list[int], priority: int, early: Early | None, started: float) -> BuildResult:
-        """Render these pages (the first `priority` of them, then `early`, then the rest) in place."""
-        state = self.state
-        assert state is not None
-        tree = OutputTree(self.output)
-        tree.start_in_place()
-        diags = Diagnostics()
-        changed_paths: list[str] = []
-        new_pages: dict[str, tuple[str, str]] = {}
-        for n, i in enumerate(indices):
-            if n == priority and early is not None and priority:
-                early(frozenset(output_file(state.pages[j].path) for j in indices[n:]))
-            page = state.pages[i]
-            out = render.render_pages(state.env, [page], diags)
-            if page.path not in out:
-                self.state, self._index = None, None  # a template broke at run time: start afresh
-                return BuildResult(load_config(self.site, Diagnostics()), diags)
-            rel = output_file(page.path)
-            file_hash = tree.place(rel, out[page.path])
-            if tree.old.get(rel) != file_hash:
-                changed_paths.append(rel)
-            tree.old[rel] = file_hash
-            new_pages[page.path] = (state.prints[page.path], file_hash)  # (apply fingerprinted it)
-        if changed_paths:
-            (self.output / MARKER).write_text(
-                json.dumps({"generator": f"briefing {__version__}", "files": dict(sorted(tree.old.items()))},
-                           indent=0, sort_keys=True) + "\n", encoding="utf-8")
-        self.cache.update_pages(os.fspath(state.config.output_dir), new_pages)
-        render.fragments_of(state.env).take_new()  # made here, in this process: nothing to hand back
-        result = BuildResult(state.config, diags, site=state.site, rendered_pages=len(indices),
-                             changed_paths=tuple(sorted(changed_paths)), state=state)
-        result.timings["render+write"] = time.perf_counter() - started
-        return result
 
 
 _LEAVES = frozenset({str, int, float, bool, type(None), Entity})

@@ -22,7 +22,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Iterable, Sequence
 
-REGION = Path(__file__).parent / "theme" / "data" / "region.json"
+REGION = Path(__file__).parent.parent / "theme" / "data" / "region.json"
 EGO_LIMIT = 12  # co-actors drawn around an actor (affiliations are added on top)
 EGO_AFFILIATION_LIMIT = 6
 NETWORK_SIDE_LIMIT = 20  # actors, and places, on /graph/

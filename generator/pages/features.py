@@ -22,10 +22,10 @@ from typing import Any, Mapping
 
 from markupsafe import Markup
 
-from generator import exports, search, svg
-from generator.config import SiteConfig
-from generator.model import TLP_ORDER, Document, Entity, Ref, Site
-from generator.urls import Urls
+from generator.pages import exports, search, svg
+from generator.content.config import SiteConfig
+from generator.content.model import TLP_ORDER, Document, Entity, Ref, Site
+from generator.site.urls import Urls
 
 SEARCH_PATH = "search/"
 SEARCH_INDEX_PATH = "search/index.json"

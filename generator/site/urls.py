@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from urllib.parse import quote, urlsplit
 
-from generator.model import Ref
+from generator.content.model import Ref
 
 SECTION_OF_KIND = {"article": "articles", "note": "notes", "actor": "actors", "place": "places"}
 _MEMO_LIMIT = 200_000  # entries per table; past it a table starts over (memory stays bounded)

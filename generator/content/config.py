@@ -9,7 +9,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from generator.diagnostics import Diagnostics
-from generator.yamltext import YamlProblem, load_mapping
+from generator.content.yamltext import YamlProblem, load_mapping
 
 CONFIG_FILE = "site.yml"
 TLP_LEVELS = ("clear", "green", "amber", "amber+strict", "red")

@@ -1,4 +1,4 @@
-"""One readable build: load everything, link, render, then write once.
+"""The stages of a build: load everything, link, render, then write once.
 
     config -> load (+ markdown of changed files) -> schema -> graph.catalog -> markdown -> graph.link
            -> render -> write
@@ -7,7 +7,7 @@
 Each stage returns values and appends problems to one Diagnostics; the build
 stops before writing if there is any error, so a broken document never touches
 the previous site. Work that did not change since the previous build is taken
-from the cache (see generator/cache.py): unchanged files are not parsed,
+from the cache (see generator/content/cache.py): unchanged files are not parsed,
 unchanged bodies not rendered, pages whose inputs are unchanged not rendered
 and their files hard-linked rather than written. Changed files are parsed and
 their bodies rendered in one pass on every core, and so are pages
@@ -26,20 +26,23 @@ import time
 from array import array
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterator, Mapping
+from typing import Any, Callable, Iterator, Mapping
 
 import jinja2
 
-from generator import __version__, code_version, graph, markdown, parallel, render, schema, search
-from generator.cache import Cache
-from generator.config import SiteConfig, load_config
+from generator import __version__, code_version, parallel
+from generator.content import markdown, schema
+from generator.pages import render, search
+from generator.site import graph
+from generator.content.cache import Cache
+from generator.content.config import SiteConfig
 from generator.diagnostics import Diagnostics
-from generator.load import Asset, Loaded, RenderBody, SourceDoc, load_content, read_body
-from generator.model import Document, Entity, Ref, Site
+from generator.content.load import Asset, Loaded, RenderBody, SourceDoc, load_content, read_body
+from generator.content.model import Document, Entity, Ref, Site
 from generator.progress import Progress
-from generator.text import name_key
-from generator.urls import Urls, output_file
-from generator.write import OutputError, OutputTree, WriteResult, check_output_dir, file_digest
+from generator.content.text import name_key
+from generator.site.urls import Urls, output_file
+from generator.output.write import OutputError, OutputTree, WriteResult, file_digest
 
 CACHE_FILE = "cache.sqlite"
 
@@ -81,81 +84,12 @@ class BuildState:
         return {**self.__dict__, "env": None}
 
 
-def build(
-    site_dir: Path,
-    output: Path | None = None,
-    base_url: str | None = None,
-    drafts: bool = False,
-    write: bool = True,
-    use_cache: bool = True,
-    in_place: bool = False,
-    cache: Cache | None = None,
-    progress: Progress | None = None,
-) -> BuildResult:
-    """Build the site in `site_dir` into `output` (or only check it when `write` is False).
-
-    `in_place` updates the output folder file by file instead of swapping a
-    fresh one in: the preview server's choice, where requests wait for a build.
-    `progress` hears how far the long steps are (generator/progress.py).
-    """
-    threshold = gc.get_threshold()
-    gc.set_threshold(*parallel.WORKER_GC)  # the build makes and drops objects by the million, like a worker
-    try:
-        return _build(site_dir, output, base_url, drafts, write, use_cache, in_place, cache, progress)
-    finally:
-        gc.unfreeze()  # what `settle` kept from the collector is the caller's again (the preview server lives on)
-        gc.set_threshold(*threshold)
-
-
 def settle() -> None:
     """Put every object made so far out of the garbage collector's sight until the build
     ends: the model and the plan live that long anyway, and each later collection would
     walk them again, here and in the forked workers (where it would also copy their
     pages). Measured at 10,000 documents: 1 to 1.5 s less work in a cold build."""
     gc.freeze()
-
-
-def _build(site_dir: Path, output: Path | None, base_url: str | None, drafts: bool, write: bool,
-           use_cache: bool, in_place: bool, cache: Cache | None, progress: Progress | None) -> BuildResult:
-    diags = Diagnostics()
-    clock = _Clock()
-    config = load_config(site_dir, diags, base_url=base_url, output=str(output) if output else None)
-    result = BuildResult(config, diags, timings=clock.laps)
-    if write:
-        try:
-            check_output_dir(config.output_dir, config.root)
-        except OutputError as exc:
-            diags.error(str(config.output_dir), 0, str(exc))
-            return result
-    if cache is not None:  # the caller's (the preview server keeps one open)
-        _run(config, cache, drafts, write, in_place, result, clock, progress)
-        return result
-    keep_state = write and use_cache and not in_place and not diags.errors
-    with _open_cache(config, use_cache) as own:
-        # warm.py builds on this module's parts; importing it here breaks the cycle
-        from generator import warm
-
-        if keep_state and warm.build(config, own, drafts, result):
-            return result
-        started = time.time()
-        savings: list[warm.Saving] = []
-
-        def saving_for(state: BuildState) -> warm.Saving:
-            savings.append(warm.Saving(config, state))
-            return savings[-1]
-
-        try:
-            _run(config, own, drafts, write, in_place, result, clock, progress, saving_for if keep_state else None)
-            if keep_state and result.ok and result.state is not None:
-                warm.save(config, drafts, result.state, tuple(diags.warnings), started, shown=result.shown,
-                          saving=savings[-1] if savings else None, stamps=result.stamps)
-                clock.lap("save state")
-            elif keep_state:
-                warm.forget(config)
-        finally:
-            for saving in savings:  # (gone once saved)
-                saving.discard()
-    return result
 
 
 def _run(config: SiteConfig, cache: Cache, drafts: bool, write: bool, in_place: bool, result: BuildResult,
@@ -183,7 +117,7 @@ def _run(config: SiteConfig, cache: Cache, drafts: bool, write: bool, in_place: 
         result.rendered_pages = len(pages)
         clock.lap("render")
         return
-    # for the next build (generator/warm.py) or the preview server's next save (live.py)
+    # for the next build (generator/engine/warm.py) or the preview server's next save (live.py)
     published = {**{d.path: d for d in linked.site.documents.values()},
                  **{e.path: e for e in linked.site.entities.values() if e.has_profile}}
     state = BuildState(config, env, salt, linked.site, published, bodies, pages, {})

@@ -22,10 +22,10 @@ from typing import Sequence
 import ghp_import
 
 from generator import __version__
-from generator.build import BuildResult, build
-from generator.config import SiteConfig, load_config
+from generator.engine.build import BuildResult, build
+from generator.content.config import SiteConfig, load_config
 from generator.diagnostics import Diagnostic, Diagnostics
-from generator.write import MARKER
+from generator.output.write import MARKER
 
 TRAILER = "Deployed-by: briefing"
 _HISTORY_LIMIT = 200  # how far back to look for the last deploy commit

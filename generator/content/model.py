@@ -2,7 +2,7 @@
 
 A `Ref` names any page-owning thing: ("article", slug), ("note", slug),
 ("actor", slug) or ("place", slug). Relations between things are held by
-:class:`Site` as tuples of refs, computed once by :mod:`generator.graph`.
+:class:`Site` as tuples of refs, computed once by :mod:`generator.site.graph`.
 """
 
 from __future__ import annotations

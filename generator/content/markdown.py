@@ -21,8 +21,8 @@ from markdown_it.rules_inline import StateInline
 from markdown_it.token import Token
 from mdit_py_plugins.footnote import footnote_plugin
 
-from generator import markdown_fast
-from generator.text import slugify
+from generator.content import markdown_fast
+from generator.content.text import slugify
 
 HEADING_ID_PREFIX = "sec-"  # user text as an id could clobber DOM globals (`id="location"`)
 _PLACEHOLDER = re.compile("\x00L(\\d+)\x00")

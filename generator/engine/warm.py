@@ -6,7 +6,7 @@ was made from: a digest of the generator, configuration and templates (the
 build's salt), the stamp of every file under content/, and the digest of the
 output manifest it wrote. The next build checks all of that first. When the
 only changes are edits to published documents that the preview server's fast
-path accepts (generator/live.py: same tags, date, status, [[links]], a title
+path accepts (generator/engine/live.py: same tags, date, status, [[links]], a title
 that keeps its place), it updates the model in place, renders just the pages
 that show the edited documents, on every core, hard-links every other file from
 the previous output, and swaps the new output in like any build. Anything else,
@@ -27,17 +27,19 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, BinaryIO, Mapping
 
-from generator import live, parallel, render
-from generator.build import (BuildResult, BuildState, LazyPages, compiled_templates, copies_of, render_page, salt_of,
+from generator import parallel
+from generator.engine import live
+from generator.pages import render
+from generator.engine.pipeline import (BuildResult, BuildState, LazyPages, compiled_templates, copies_of, render_page, salt_of,
                              search_words, settle)
-from generator.cache import Cache, stamp_of
-from generator.config import SiteConfig
+from generator.content.cache import Cache, stamp_of
+from generator.content.config import SiteConfig
 from generator.diagnostics import Diagnostic
-from generator.markdown import Rendered, WikiLink
-from generator.model import Document
-from generator.load import RACY_SECONDS, walk_names
-from generator.urls import Urls, output_file
-from generator.write import MARKER, OutputError, OutputTree, WriteResult, file_digest, read_manifest
+from generator.content.markdown import Rendered, WikiLink
+from generator.content.model import Document
+from generator.content.load import RACY_SECONDS, walk_names
+from generator.site.urls import Urls, output_file
+from generator.output.write import MARKER, OutputError, OutputTree, WriteResult, file_digest, read_manifest
 
 STATE_FILE = "state.pickle"  # (token, state, listing entries) then (fingerprints, index, pieces): large, from full builds
 HEAD_FILE = "state.head"  # _Header: small, rewritten by every warm build

@@ -10,11 +10,11 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any, Callable
 
-from generator.config import TLP_LEVELS, suggest
+from generator.content.config import TLP_LEVELS, suggest
 from generator.diagnostics import Diagnostics
-from generator.load import SourceDoc
-from generator.model import CONFIDENCE, Document, Entity, Source
-from generator.text import slugify
+from generator.content.load import SourceDoc
+from generator.content.model import CONFIDENCE, Document, Entity, Source
+from generator.content.text import slugify
 
 DOC_KEYS = (
     "title", "date", "updated", "summary", "actors", "places", "slug", "draft", "tlp",

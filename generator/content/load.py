@@ -1,6 +1,6 @@
 """content/ -> SourceDoc: raw front-matter (with key lines) and body, per file.
 
-Nothing here knows what the keys mean; that is :mod:`generator.schema`'s job.
+Nothing here knows what the keys mean; that is :mod:`generator.content.schema`'s job.
 Files that are not Markdown are collected as assets, copied verbatim.
 Changed files are read and parsed on every core, where their bodies are also
 rendered (by the caller's `render_body`): only front-matter comes back.
@@ -19,11 +19,11 @@ from pathlib import Path
 from typing import Any, Callable, Iterator
 
 from generator import parallel
-from generator.cache import Cache, stamp_of
+from generator.content.cache import Cache, stamp_of
 from generator.diagnostics import Diagnostic, Diagnostics
-from generator.markdown import Rendered
+from generator.content.markdown import Rendered
 from generator.progress import Progress
-from generator.yamltext import YamlProblem, load_mapping
+from generator.content.yamltext import YamlProblem, load_mapping
 
 SECTIONS = ("articles", "notes", "actors", "places")
 MAX_BYTES = 5 * 1024 * 1024  # a Markdown document larger than this is a mistake

@@ -22,14 +22,15 @@ import markupsafe
 from jinja2.bccache import Bucket
 from markupsafe import Markup
 
-from generator import __version__, features, parallel
-from generator.config import SiteConfig
+from generator import __version__, parallel
+from generator.pages import features
+from generator.content.config import SiteConfig
 from generator.diagnostics import Diagnostics
-from generator.markdown import LinkTarget, WikiLink, resolve
-from generator.model import Document, Entity, Ref, Site
-from generator.urls import Urls, feed_path, page_path, section_path
+from generator.content.markdown import LinkTarget, WikiLink, resolve
+from generator.content.model import Document, Entity, Ref, Site
+from generator.site.urls import Urls, feed_path, page_path, section_path
 
-THEME = Path(__file__).parent / "theme"
+THEME = Path(__file__).parent.parent / "theme"
 _TLP_WORDING = {
     "clear": "Disclosure is not limited.",
     "green": "Limited disclosure: recipients may share within their community.",
@@ -46,7 +47,7 @@ _CONFIDENCE_MEANING = {
 
 @dataclass(frozen=True)
 class Page:
-    path: str  # site path, see generator.urls
+    path: str  # site path, see generator.site.urls
     template: str
     context: Mapping[str, Any]
 
@@ -450,7 +451,7 @@ def _template_rel(filename: str | None, name: str) -> str:
 
 
 class BodySource(Protocol):
-    """Where rendered bodies live (generator.cache.Cache)."""
+    """Where rendered bodies live (generator.content.cache.Cache)."""
 
     def html(self, key: str) -> str: ...
 

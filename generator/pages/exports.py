@@ -27,8 +27,8 @@ from typing import Any, Callable, Iterable, Protocol, Sequence
 
 from markupsafe import Markup
 
-from generator.model import Document, Entity, Ref
-from generator.urls import Urls, page_path
+from generator.content.model import Document, Entity, Ref
+from generator.site.urls import Urls, page_path
 
 
 

@@ -26,8 +26,8 @@ import re
 import unicodedata
 from typing import Any, Iterable, Protocol, Sequence
 
-from generator.model import Document, Entity
-from generator.urls import page_path
+from generator.content.model import Document, Entity
+from generator.site.urls import page_path
 
 VERSION = 1
 WORD_BUDGET = 900  # characters of distinct body words kept per document

@@ -13,9 +13,9 @@ from pathlib import Path
 from typing import Sequence
 
 from generator import __version__
-from generator.build import BuildResult, build, summary
+from generator.engine.build import BuildResult, build, summary
 from generator.diagnostics import Diagnostic
-from generator.markdown import parser_kind
+from generator.content.markdown import parser_kind
 from generator.progress import Meter
 
 
@@ -129,7 +129,7 @@ def _audit(result: BuildResult) -> str:
 
 def _checked(result: BuildResult) -> BuildResult:
     """Add the output audit (broken links, anchors, files; content warnings) to a build's diagnostics."""
-    from generator.audit import audit, today_from
+    from generator.output.audit import audit, today_from
 
     if result.ok and result.site is not None:
         today = today_from(os.environ)
@@ -138,7 +138,7 @@ def _checked(result: BuildResult) -> BuildResult:
 
 
 def _today_is_valid() -> bool:
-    from generator.audit import today_from
+    from generator.output.audit import today_from
 
     try:
         today_from(os.environ)
@@ -203,9 +203,9 @@ def cmd_check(args: argparse.Namespace) -> int:
 def cmd_serve(args: argparse.Namespace) -> int:
     import webbrowser
 
-    from generator.config import load_config
+    from generator.content.config import load_config
     from generator.diagnostics import Diagnostics
-    from generator.serve import PortInUse, cleanup, prepare
+    from generator.commands.serve import PortInUse, cleanup, prepare
 
     site = _site_dir(args)
     if site is None:
@@ -240,7 +240,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 
 def cmd_new(args: argparse.Namespace) -> int:
-    from generator.scaffold import ScaffoldError, new_document
+    from generator.commands.scaffold import ScaffoldError, new_document
 
     try:
         path = new_document(args.site, args.kind, args.title)
@@ -252,7 +252,7 @@ def cmd_new(args: argparse.Namespace) -> int:
 
 
 def cmd_init(args: argparse.Namespace) -> int:
-    from generator.scaffold import ScaffoldError, init_site
+    from generator.commands.scaffold import ScaffoldError, init_site
 
     try:
         written = init_site(args.folder)
@@ -264,7 +264,7 @@ def cmd_init(args: argparse.Namespace) -> int:
 
 
 def cmd_deploy(args: argparse.Namespace) -> int:
-    from generator.deploy import DeployError, deploy
+    from generator.commands.deploy import DeployError, deploy
 
     site = _site_dir(args)
     if site is None:

@@ -20,9 +20,9 @@ from dataclasses import dataclass, field
 from typing import Iterable, Mapping
 
 from generator.diagnostics import Diagnostics
-from generator.markdown import HEADING_ID_PREFIX, WikiLink
-from generator.model import TLP_ORDER, Document, Entity, Ref, Site
-from generator.text import name_key, slugify
+from generator.content.markdown import HEADING_ID_PREFIX, WikiLink
+from generator.content.model import TLP_ORDER, Document, Entity, Ref, Site
+from generator.content.text import name_key, slugify
 
 RELATED_LIMIT = 5
 RELATED_WINDOW = 12  # neighbours by date taken from each shared tag

@@ -26,12 +26,12 @@ from pathlib import Path
 from typing import Callable, Collection, Iterator, Mapping
 from urllib.parse import quote, unquote, urljoin, urlsplit
 
-from generator.config import SiteConfig
+from generator.content.config import SiteConfig
 from generator.diagnostics import Diagnostic
-from generator.markdown import HEADING_ID_PREFIX
-from generator.model import Document, Entity, Site
-from generator.text import slugify
-from generator.urls import Urls, output_file, page_path
+from generator.content.markdown import HEADING_ID_PREFIX
+from generator.content.model import Document, Entity, Site
+from generator.content.text import slugify
+from generator.site.urls import Urls, output_file, page_path
 
 _PLACEHOLDER_ORIGIN = "https://site.invalid"  # resolves links when base_url is a bare path
 

@@ -7,9 +7,9 @@ import os
 import shutil
 from pathlib import Path
 
-from generator.text import slugify
+from generator.content.text import slugify
 
-SKELETON = Path(__file__).parent / "skeleton"
+SKELETON = Path(__file__).parent.parent / "skeleton"
 _FOLDER = {"article": "articles", "note": "notes", "actor": "actors", "place": "places"}
 
 

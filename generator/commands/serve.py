@@ -38,12 +38,12 @@ from livereload.handlers import LiveReloadHandler, LiveReloadJSHandler
 from livereload.watcher import get_watcher_class
 from tornado import httpserver, ioloop, locks, netutil, web
 
-from generator.build import CACHE_FILE, BuildResult
-from generator.cache import Cache
-from generator.config import CONFIG_FILE, load_config, normalise_base_url
+from generator.engine.build import CACHE_FILE, BuildResult
+from generator.content.cache import Cache
+from generator.content.config import CONFIG_FILE, load_config, normalise_base_url
 from generator.diagnostics import Diagnostic, Diagnostics
-from generator.live import LiveBuild
-from generator.watch import Watcher
+from generator.engine.preview import LiveBuild
+from generator.commands.watch import Watcher
 
 PORT_TRIES = 20
 

@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any, Iterable, Iterator, Mapping
 
 from generator import code_version
-from generator.markdown import Rendered, WikiLink
+from generator.content.markdown import Rendered, WikiLink
 
 SCHEMA = f"briefing-cache-7/{code_version()}"
 _CHUNK = 500
@@ -113,7 +113,7 @@ class Cache:
         return row[0]
 
     def words(self, key: str) -> str:
-        """The search words of a rendered body (see generator.search)."""
+        """The search words of a rendered body (see generator.pages.search)."""
         row = self._db.execute("SELECT words FROM words WHERE key = ?", (key,)).fetchone()
         if row is None:
             raise KeyError(f"the search words of rendered body {key} are not in the cache")

@@ -1,0 +1,1 @@
+"""Commands: build, check, serve (+ watcher), deploy, new/init, and the CLI: the only place that prints or exits."""

@@ -1,0 +1,89 @@
+"""`build()`: the one entry point of every build (CLI build, check, deploy, the preview server).
+
+It tries the warm build from the previous build's saved state (warm.py), and otherwise runs
+the pipeline (pipeline.py), which takes what did not change from the cache; then it saves the
+state for the next build. See docs/architecture.md.
+"""
+
+from __future__ import annotations
+
+import gc
+import time
+from pathlib import Path
+
+from generator import parallel
+from generator.content.cache import Cache
+from generator.content.config import load_config
+from generator.diagnostics import Diagnostics
+from generator.engine import warm
+from generator.engine.pipeline import (CACHE_FILE, BuildResult, BuildState, _Clock, _open_cache, _run, summary)
+from generator.output.write import OutputError, check_output_dir
+from generator.progress import Progress
+
+__all__ = ["CACHE_FILE", "BuildResult", "build", "summary"]  # what callers of build() need
+
+
+def build(
+    site_dir: Path,
+    output: Path | None = None,
+    base_url: str | None = None,
+    drafts: bool = False,
+    write: bool = True,
+    use_cache: bool = True,
+    in_place: bool = False,
+    cache: Cache | None = None,
+    progress: Progress | None = None,
+) -> BuildResult:
+    """Build the site in `site_dir` into `output` (or only check it when `write` is False).
+
+    `in_place` updates the output folder file by file instead of swapping a
+    fresh one in: the preview server's choice, where requests wait for a build.
+    `progress` hears how far the long steps are (generator/progress.py).
+    """
+    threshold = gc.get_threshold()
+    gc.set_threshold(*parallel.WORKER_GC)  # the build makes and drops objects by the million, like a worker
+    try:
+        return _build(site_dir, output, base_url, drafts, write, use_cache, in_place, cache, progress)
+    finally:
+        gc.unfreeze()  # what `settle` kept from the collector is the caller's again (the preview server lives on)
+        gc.set_threshold(*threshold)
+
+
+def _build(site_dir: Path, output: Path | None, base_url: str | None, drafts: bool, write: bool,
+           use_cache: bool, in_place: bool, cache: Cache | None, progress: Progress | None) -> BuildResult:
+    diags = Diagnostics()
+    clock = _Clock()
+    config = load_config(site_dir, diags, base_url=base_url, output=str(output) if output else None)
+    result = BuildResult(config, diags, timings=clock.laps)
+    if write:
+        try:
+            check_output_dir(config.output_dir, config.root)
+        except OutputError as exc:
+            diags.error(str(config.output_dir), 0, str(exc))
+            return result
+    if cache is not None:  # the caller's (the preview server keeps one open)
+        _run(config, cache, drafts, write, in_place, result, clock, progress)
+        return result
+    keep_state = write and use_cache and not in_place and not diags.errors
+    with _open_cache(config, use_cache) as own:
+        if keep_state and warm.build(config, own, drafts, result):
+            return result
+        started = time.time()
+        savings: list[warm.Saving] = []
+
+        def saving_for(state: BuildState) -> warm.Saving:
+            savings.append(warm.Saving(config, state))
+            return savings[-1]
+
+        try:
+            _run(config, own, drafts, write, in_place, result, clock, progress, saving_for if keep_state else None)
+            if keep_state and result.ok and result.state is not None:
+                warm.save(config, drafts, result.state, tuple(diags.warnings), started, shown=result.shown,
+                          saving=savings[-1] if savings else None, stamps=result.stamps)
+                clock.lap("save state")
+            elif keep_state:
+                warm.forget(config)
+        finally:
+            for saving in savings:  # (gone once saved)
+                saving.discard()
+    return result

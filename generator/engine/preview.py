@@ -1,0 +1,91 @@
+"""The preview server's builds: the fast path for the commonest saves (live.py), else the full build.
+
+`LiveBuild` keeps the last build's state in memory; a save that the fast path takes renders
+the edited document's page first and hands it to the server (`early`), then the rest.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from pathlib import Path
+
+from generator import __version__
+from generator.content import markdown
+from generator.content.cache import Cache
+from generator.content.config import load_config
+from generator.diagnostics import Diagnostics
+from generator.engine.build import build
+from generator.engine.live import Early, Index, apply, find_edits
+from generator.engine.pipeline import BuildResult, BuildState, search_words
+from generator.output.write import MARKER, OutputTree
+from generator.pages import render
+from generator.site.urls import output_file
+
+
+class LiveBuild:
+    def __init__(self, site: Path, output: Path, base_url: str, drafts: bool, cache: Cache):
+        self.site, self.output, self.base_url, self.drafts, self.cache = site, output, base_url, drafts, cache
+        self.state: BuildState | None = None
+        self._index: Index | None = None
+
+    def run(self, changed: set[Path] | None = None, early: Early | None = None) -> BuildResult:
+        if self.state is not None and changed:
+            quick = self._quick(changed, early)
+            if quick is not None:
+                return quick
+        self.state, self._index = None, None
+        result = build(self.site, output=self.output, base_url=self.base_url, drafts=self.drafts,
+                       in_place=True, cache=self.cache)
+        self.state = result.state
+        if self.state is not None:  # now, not on the first save: saves stay fast
+            self._index = Index(self.state, result.shown)
+            render.warm_up(self.state.env, self.state.pages)
+            markdown.render("", self.state.config.allow_html)  # builds the parser
+        return result
+
+    def _quick(self, changed: set[Path], early: Early | None) -> BuildResult | None:
+        started = time.perf_counter()
+        state, index = self.state, self._index
+        assert state is not None and index is not None
+        edits = find_edits(state, index, self.site, changed)
+        if edits is None:
+            return None
+        self.cache.put_rendered((e.key, e.rendered, search_words(e.rendered)) for e in edits if e.rendered)
+        self.state, first, rest = apply(state, index, edits)
+        return self._rerender(first + rest, len(first), early, started)
+
+    def _rerender(self, indices: list[int], priority: int, early: Early | None, started: float) -> BuildResult:
+        """Render these pages (the first `priority` of them, then `early`, then the rest) in place."""
+        state = self.state
+        assert state is not None
+        tree = OutputTree(self.output)
+        tree.start_in_place()
+        diags = Diagnostics()
+        changed_paths: list[str] = []
+        new_pages: dict[str, tuple[str, str]] = {}
+        for n, i in enumerate(indices):
+            if n == priority and early is not None and priority:
+                early(frozenset(output_file(state.pages[j].path) for j in indices[n:]))
+            page = state.pages[i]
+            out = render.render_pages(state.env, [page], diags)
+            if page.path not in out:
+                self.state, self._index = None, None  # a template broke at run time: start afresh
+                return BuildResult(load_config(self.site, Diagnostics()), diags)
+            rel = output_file(page.path)
+            file_hash = tree.place(rel, out[page.path])
+            if tree.old.get(rel) != file_hash:
+                changed_paths.append(rel)
+            tree.old[rel] = file_hash
+            new_pages[page.path] = (state.prints[page.path], file_hash)  # (apply fingerprinted it)
+        if changed_paths:
+            (self.output / MARKER).write_text(
+                json.dumps({"generator": f"briefing {__version__}", "files": dict(sorted(tree.old.items()))},
+                           indent=0, sort_keys=True) + "\n", encoding="utf-8")
+        self.cache.update_pages(os.fspath(state.config.output_dir), new_pages)
+        render.fragments_of(state.env).take_new()  # made here, in this process: nothing to hand back
+        result = BuildResult(state.config, diags, site=state.site, rendered_pages=len(indices),
+                             changed_paths=tuple(sorted(changed_paths)), state=state)
+        result.timings["render+write"] = time.perf_counter() - started
+        return result

@@ -1,0 +1,1 @@
+"""Pages: Site -> [Page(path, template, context)], Jinja, and the feature pages (search, svg, exports)."""
