@@ -1,6 +1,6 @@
 """The package layout shows the pipeline: imports point one way, and no module imports itself back.
 
-    generator (diagnostics, progress, parallel) <- content <- site <- pages <- output <- engine <- commands
+    generator (diagnostics, progress, parallel, policy) <- content <- site <- pages <- output <- engine <- commands
 
 A module may import from its own package and from those before it, never from one after it
 (an import inside a function counts too); and the modules' imports make no cycle.
@@ -49,7 +49,7 @@ GRAPH = {module: _imports(path) - {module} for module, path in MODULES.items()}
 
 def test_every_module_is_in_a_layer() -> None:
     strays = [m for m in MODULES if m.count(".") == 1 and m.split(".")[1] not in LAYERS
-              and m.split(".")[1] not in ("__init__", "__main__", "diagnostics", "progress", "parallel")]
+              and m.split(".")[1] not in ("__init__", "__main__", "diagnostics", "progress", "parallel", "policy")]
     assert not strays, f"modules outside the pipeline's packages: {strays}"
 
 
@@ -83,3 +83,34 @@ def test_the_check_sees_an_upward_import(tmp_path: Path) -> None:
     sample = tmp_path / "sample.py"
     sample.write_text("def f():\n    from generator.engine.build import build\n    import generator.commands.cli\n")
     assert _imports(sample) == {"generator.engine.build", "generator.commands.cli"}
+
+
+def test_only_the_edge_sets_the_collector_policy() -> None:
+    """The stages never touch the garbage collector: the commands' policy does (generator/policy.py)."""
+    touching = []
+    for module, path in MODULES.items():
+        if _layer(module) in range(1, LAYERS.index("commands")):
+            tree = ast.parse(path.read_text(encoding="utf-8"))
+            names = {a.name for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names}
+            if "gc" in names:
+                touching.append(module)
+    assert not touching, f"stages that set the collector's policy themselves: {touching}"
+
+
+def test_the_collector_policy_gives_everything_back() -> None:
+    import gc
+
+    from generator.commands.policy import CollectorPolicy
+
+    before = gc.get_threshold()
+    policy = CollectorPolicy()
+    policy.started()
+    kept = [object() for _ in range(10)]
+    policy.settled()
+    assert gc.get_freeze_count() >= 10 and gc.get_threshold() != before
+    with policy.bulk():
+        assert not gc.isenabled()
+    assert gc.isenabled()
+    policy.ended()
+    assert gc.get_freeze_count() == 0 and gc.get_threshold() == before
+    del kept

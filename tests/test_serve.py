@@ -106,6 +106,9 @@ def test_edit_is_served_and_only_dependent_files_change(served: Served) -> None:
     article = served.site / ARTICLE
     article.write_text(article.read_text().replace("was blamed", "was named as the attacker"))
     wait_for(lambda: "was named as the attacker" in served.get("articles/drone-attack/")[1], "the edit to be served")
+    # the edited page is served first; the rest of the rebuild ends with its log line
+    wait_for(lambda: any("content/articles/drone-attack.md changed; rebuilt in" in line for line in served.err),
+             "the rebuild to end")
     after = snapshot(served.output)
     changed = sorted(k for k in after if before.get(k) != after[k])
     # the body changed, not the title: its page, the feed that carries bodies and the

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Sequence
 
 from generator import __version__
+from generator.commands.policy import CollectorPolicy
 from generator.engine.build import BuildResult, build, summary
 from generator.diagnostics import Diagnostic
 from generator.content.markdown import parser_kind
@@ -154,7 +155,8 @@ def cmd_build(args: argparse.Namespace) -> int:
         return 2
     output = args.output.resolve() if args.output else None
     if args.strict:
-        trial = _checked(build(site, output=output, base_url=args.base_url, drafts=args.drafts, write=False))
+        trial = _checked(build(site, output=output, base_url=args.base_url, drafts=args.drafts, write=False,
+                               policy=CollectorPolicy()))
         if len(trial.diagnostics):
             _report(list(trial.diagnostics))
             errors, warnings = len(trial.diagnostics.errors), len(trial.diagnostics.warnings)
@@ -163,7 +165,8 @@ def cmd_build(args: argparse.Namespace) -> int:
             return 1
     meter = Meter(sys.stderr) if sys.stderr.isatty() else None  # progress on a terminal only
     try:
-        result = build(site, output=output, base_url=args.base_url, drafts=args.drafts, progress=meter)
+        result = build(site, output=output, base_url=args.base_url, drafts=args.drafts, progress=meter,
+                       policy=CollectorPolicy())
     finally:
         if meter is not None:
             meter.clear()
@@ -189,7 +192,8 @@ def cmd_check(args: argparse.Namespace) -> int:
     site = _site_dir(args)
     if site is None or not _today_is_valid():
         return 2
-    result = _checked(build(site, base_url=args.base_url, drafts=args.drafts, write=False))
+    result = _checked(build(site, base_url=args.base_url, drafts=args.drafts, write=False,
+                            policy=CollectorPolicy()))
     items = list(result.diagnostics)
     if args.format == "json":
         print(json.dumps([d.as_dict() for d in items], indent=2))

@@ -22,6 +22,7 @@ from typing import Sequence
 import ghp_import
 
 from generator import __version__
+from generator.commands.policy import CollectorPolicy
 from generator.engine.build import BuildResult, build
 from generator.content.config import SiteConfig, load_config
 from generator.diagnostics import Diagnostic, Diagnostics
@@ -127,7 +128,8 @@ def _preflight(config: SiteConfig, remote: str, branch: str, cname: str, push: b
 
 def _build(config: SiteConfig, out: Path, cname: str) -> BuildResult:
     """A production build (never drafts) in `out`; with a custom domain the site lives at its root."""
-    result = build(config.root, output=out, base_url=f"https://{cname}/" if cname else None, drafts=False)
+    result = build(config.root, output=out, base_url=f"https://{cname}/" if cname else None, drafts=False,
+                   policy=CollectorPolicy())
     if not result.ok:
         n = len(result.diagnostics.errors)
         raise DeployError(f"the build failed with {n} error{'s' if n != 1 else ''}; nothing was deployed",

@@ -38,6 +38,7 @@ from livereload.handlers import LiveReloadHandler, LiveReloadJSHandler
 from livereload.watcher import get_watcher_class
 from tornado import httpserver, ioloop, locks, netutil, web
 
+from generator.commands.policy import CollectorPolicy
 from generator.engine.build import CACHE_FILE, BuildResult
 from generator.content.cache import Cache
 from generator.content.config import CONFIG_FILE, load_config, normalise_base_url
@@ -80,7 +81,7 @@ class Preview:
         if self.live is None:
             config = load_config(self.site, Diagnostics())
             self.live = LiveBuild(self.site, self.output, self.base_url, self.drafts,
-                                  Cache(config.cache_dir / CACHE_FILE))
+                                  Cache(config.cache_dir / CACHE_FILE), CollectorPolicy())
         try:
             result = self.live.run(changed, early)
         except Exception as exc:  # a bug must not kill the server: show it like a content error

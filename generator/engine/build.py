@@ -7,17 +7,16 @@ state for the next build. See docs/architecture.md.
 
 from __future__ import annotations
 
-import gc
 import time
 from pathlib import Path
 
-from generator import parallel
 from generator.content.cache import Cache
 from generator.content.config import load_config
 from generator.diagnostics import Diagnostics
 from generator.engine import warm
 from generator.engine.pipeline import (CACHE_FILE, BuildResult, BuildState, _Clock, _open_cache, _run, summary)
 from generator.output.write import OutputError, check_output_dir
+from generator.policy import BuildPolicy
 from generator.progress import Progress
 
 __all__ = ["CACHE_FILE", "BuildResult", "build", "summary"]  # what callers of build() need
@@ -33,24 +32,26 @@ def build(
     in_place: bool = False,
     cache: Cache | None = None,
     progress: Progress | None = None,
+    policy: BuildPolicy | None = None,
 ) -> BuildResult:
     """Build the site in `site_dir` into `output` (or only check it when `write` is False).
 
     `in_place` updates the output folder file by file instead of swapping a
     fresh one in: the preview server's choice, where requests wait for a build.
-    `progress` hears how far the long steps are (generator/progress.py).
+    `progress` hears how far the long steps are (generator/progress.py); `policy` is told
+    about the build's memory (generator/policy.py: the commands set the collector's policy).
     """
-    threshold = gc.get_threshold()
-    gc.set_threshold(*parallel.WORKER_GC)  # the build makes and drops objects by the million, like a worker
+    policy = policy or BuildPolicy()
+    policy.started()
     try:
-        return _build(site_dir, output, base_url, drafts, write, use_cache, in_place, cache, progress)
+        return _build(site_dir, output, base_url, drafts, write, use_cache, in_place, cache, progress, policy)
     finally:
-        gc.unfreeze()  # what `settle` kept from the collector is the caller's again (the preview server lives on)
-        gc.set_threshold(*threshold)
+        policy.ended()
 
 
 def _build(site_dir: Path, output: Path | None, base_url: str | None, drafts: bool, write: bool,
-           use_cache: bool, in_place: bool, cache: Cache | None, progress: Progress | None) -> BuildResult:
+           use_cache: bool, in_place: bool, cache: Cache | None, progress: Progress | None,
+           policy: BuildPolicy) -> BuildResult:
     diags = Diagnostics()
     clock = _Clock()
     config = load_config(site_dir, diags, base_url=base_url, output=str(output) if output else None)
@@ -62,11 +63,11 @@ def _build(site_dir: Path, output: Path | None, base_url: str | None, drafts: bo
             diags.error(str(config.output_dir), 0, str(exc))
             return result
     if cache is not None:  # the caller's (the preview server keeps one open)
-        _run(config, cache, drafts, write, in_place, result, clock, progress)
+        _run(config, cache, drafts, write, in_place, result, clock, policy, progress)
         return result
     keep_state = write and use_cache and not in_place and not diags.errors
     with _open_cache(config, use_cache) as own:
-        if keep_state and warm.build(config, own, drafts, result):
+        if keep_state and warm.build(config, own, drafts, result, policy):
             return result
         started = time.time()
         savings: list[warm.Saving] = []
@@ -76,7 +77,8 @@ def _build(site_dir: Path, output: Path | None, base_url: str | None, drafts: bo
             return savings[-1]
 
         try:
-            _run(config, own, drafts, write, in_place, result, clock, progress, saving_for if keep_state else None)
+            _run(config, own, drafts, write, in_place, result, clock, policy, progress,
+                 saving_for if keep_state else None)
             if keep_state and result.ok and result.state is not None:
                 warm.save(config, drafts, result.state, tuple(diags.warnings), started, shown=result.shown,
                           saving=savings[-1] if savings else None, stamps=result.stamps)

@@ -20,13 +20,16 @@ from generator.engine.build import build
 from generator.engine.live import Early, Index, apply, find_edits
 from generator.engine.pipeline import BuildResult, BuildState, search_words
 from generator.output.write import MARKER, OutputTree
+from generator.policy import BuildPolicy
 from generator.pages import render
 from generator.site.urls import output_file
 
 
 class LiveBuild:
-    def __init__(self, site: Path, output: Path, base_url: str, drafts: bool, cache: Cache):
+    def __init__(self, site: Path, output: Path, base_url: str, drafts: bool, cache: Cache,
+                 policy: BuildPolicy | None = None):
         self.site, self.output, self.base_url, self.drafts, self.cache = site, output, base_url, drafts, cache
+        self.policy = policy or BuildPolicy()
         self.state: BuildState | None = None
         self._index: Index | None = None
 
@@ -37,7 +40,7 @@ class LiveBuild:
                 return quick
         self.state, self._index = None, None
         result = build(self.site, output=self.output, base_url=self.base_url, drafts=self.drafts,
-                       in_place=True, cache=self.cache)
+                       in_place=True, cache=self.cache, policy=self.policy)
         self.state = result.state
         if self.state is not None:  # now, not on the first save: saves stay fast
             self._index = Index(self.state, result.shown)
