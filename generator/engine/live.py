@@ -24,7 +24,7 @@ from generator.site.graph import doc_order
 from generator.content.load import parse_source
 from generator.content.model import Document, Entity, Ref
 from generator.content.text import name_key
-from generator.site.urls import Urls, page_path
+from generator.site.urls import page_path
 
 # Front-matter fields the graph and the page plan depend on: a change to any of
 # them takes the full build. (Title is checked separately: order and [[links]].)
@@ -82,7 +82,7 @@ def apply(state: BuildState, index: Index, edits: list[Edit]) -> tuple[BuildStat
     show what changed (nothing of `state` is changed: the old objects stay as they were, so
     nothing derived from them can go stale). Returns it with the pages to render: the edited
     documents' own pages first, then every other page whose inputs changed."""
-    urls = Urls(state.config.base_url)
+    urls = state.urls
     docs: dict[Ref, Document] = {}
     bodies: dict[Ref, render.Body] = {}
     touched: set[int] = set()  # pages that show something replaced: they get new contexts

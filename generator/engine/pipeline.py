@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
-import json
 import os
 import tempfile
 import time
@@ -29,7 +28,7 @@ from typing import Any, Callable, Iterator, Mapping
 
 import jinja2
 
-from generator import __version__, code_version, parallel
+from generator import code_version, parallel
 from generator.content import markdown, schema
 from generator.pages import render, search
 from generator.site import graph
@@ -67,6 +66,18 @@ class BuildResult:
         return not self.diagnostics.errors
 
 
+@dataclass(frozen=True)
+class Plan:
+    """Every page of a build and what they are made with, before anything is rendered."""
+
+    env: jinja2.Environment
+    salt: str  # what every page depends on besides its context (see salt_of)
+    urls: Urls
+    linked: graph.Linked
+    bodies: dict[Ref, render.Body]
+    pages: list[render.Page]
+
+
 @dataclass
 class BuildState:
     """The pipeline's intermediate values, kept by the preview server between builds."""
@@ -74,6 +85,7 @@ class BuildState:
     config: SiteConfig
     env: jinja2.Environment
     salt: str
+    urls: Urls  # the build's one Urls (the environment's and the plan's)
     site: Site
     sources: dict[str, Document | Entity]  # rel -> published document or profile
     bodies: dict[Ref, render.Body]
@@ -99,10 +111,10 @@ def _run(config: SiteConfig, cache: Cache, drafts: bool, write: bool, in_place: 
         if planned is None:
             return
         if write:  # the page workers' templates, loaded while the words are still being made
-            render.warm_up(planned[0], planned[4])
+            render.warm_up(planned.env, planned.pages)
         words.finish()
         clock.lap("search words")
-    env, salt, linked, bodies, pages = planned
+    env, salt, linked, bodies, pages = planned.env, planned.salt, planned.linked, planned.bodies, planned.pages
     if not write:
         result.pages = _render_in_memory(env, pages, cache, diags)
         result.copied = tuple(output_file(dest) for _, dest in copies_of(config, loaded.assets))
@@ -112,7 +124,7 @@ def _run(config: SiteConfig, cache: Cache, drafts: bool, write: bool, in_place: 
     # for the next build (generator/engine/warm.py) or the preview server's next save (live.py)
     published = {**{d.path: d for d in linked.site.documents.values()},
                  **{e.path: e for e in linked.site.entities.values() if e.has_profile}}
-    state = BuildState(config, env, salt, linked.site, published, bodies, pages, {})
+    state = BuildState(config, env, salt, planned.urls, linked.site, published, bodies, pages, {})
     saving = saving_for(state) if saving_for is not None else None
     try:
         state.prints = _write(config, env, salt, pages, copies_of(config, loaded.assets), cache, in_place, result,
@@ -126,7 +138,7 @@ def _run(config: SiteConfig, cache: Cache, drafts: bool, write: bool, in_place: 
 
 
 def _plan(config: SiteConfig, cache: Cache, drafts: bool, loaded: Loaded, result: BuildResult, clock: "_Clock",
-          policy: BuildPolicy) -> tuple[jinja2.Environment, str, graph.Linked, dict[Ref, render.Body], list[render.Page]] | None:
+          policy: BuildPolicy) -> Plan | None:
     """Model, Markdown the cache lacked, links, the environment and the plan of every page
     (with the documents' listing entries made); None when there are errors."""
     diags = result.diagnostics
@@ -166,13 +178,13 @@ def _plan(config: SiteConfig, cache: Cache, drafts: bool, loaded: Loaded, result
             _report_template_errors(env, diags)
             return None
         bodies = render.make_bodies(keys, links, linked.targets, linked.site, urls, cache)
-        pages = render.plan(linked.site, bodies, config)
+        pages = render.plan(linked.site, bodies, config, urls)
         pages.append(render.Page(".nojekyll", "", {}))
         clock.lap("plan")
         policy.settled()
         entries.finish()
         clock.lap("listing entries")
-    return env, salt, linked, bodies, pages
+    return Plan(env, salt, urls, linked, bodies, pages)
 
 
 # ---------------------------------------------------------------------------- markdown
@@ -387,7 +399,7 @@ def _write(config: SiteConfig, env: jinja2.Environment, salt: str, pages: list[r
             tree.abort()
             return prints
         if in_place:
-            result.written = _update_in_place(tree, planned, copies, copy_hashes, new_prints, pages, before)
+            result.written = _update_in_place(tree, planned, copies, copy_hashes, new_prints)
         else:
             for page in pages:
                 rel = output_file(page.path)
@@ -503,25 +515,15 @@ class _RefCodes:
 
 
 def _update_in_place(tree: OutputTree, planned: dict[str, str], copies: list[tuple[Path, str]],
-                     copy_hashes: dict[str, str], new_prints: dict[str, tuple[str, str]],
-                     pages: list[render.Page], before: Mapping[str, tuple[str, str]]) -> WriteResult:
-    output = tree.output
+                     copy_hashes: dict[str, str], new_prints: dict[str, tuple[str, str]]) -> WriteResult:
     for src, dest in copies:
         rel = output_file(dest)
         if tree.old.get(rel) != copy_hashes[rel]:
             tree.place(rel, src.read_bytes())
-    files = {rel: h for rel, h in planned.items()}
+    files = dict(planned)
     for path, (_, h) in new_prints.items():
         files[output_file(path)] = h
-    removed = [rel for rel in tree.old if rel not in files]
-    for rel in removed:
-        (output / rel).unlink(missing_ok=True)
-    (output / ".briefing").write_text(
-        json.dumps({"generator": f"briefing {__version__}", "files": dict(sorted(files.items()))}, indent=0, sort_keys=True) + "\n",
-        encoding="utf-8")
-    changed = sum(1 for rel, h in files.items() if tree.old.get(rel) != h)
-    tree.files = files
-    return WriteResult(len(files), changed, len(removed), swapped=False)
+    return tree.commit_in_place(files)
 
 
 class LazyPages(Mapping[str, bytes]):

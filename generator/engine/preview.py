@@ -6,12 +6,10 @@ the edited document's page first and hands it to the server (`early`), then the 
 
 from __future__ import annotations
 
-import json
 import os
 import time
 from pathlib import Path
 
-from generator import __version__
 from generator.content import markdown
 from generator.content.cache import Cache
 from generator.content.config import load_config
@@ -19,7 +17,7 @@ from generator.diagnostics import Diagnostics
 from generator.engine.build import build
 from generator.engine.live import Early, Index, apply, find_edits
 from generator.engine.pipeline import BuildResult, BuildState, search_words
-from generator.output.write import MARKER, OutputTree
+from generator.output.write import OutputTree
 from generator.policy import BuildPolicy
 from generator.pages import render
 from generator.site.urls import output_file
@@ -68,24 +66,23 @@ class LiveBuild:
         diags = Diagnostics()
         changed_paths: list[str] = []
         new_pages: dict[str, tuple[str, str]] = {}
+        files = dict(tree.old)  # what the folder holds, as the pages are written
         for n, i in enumerate(indices):
             if n == priority and early is not None and priority:
                 early(frozenset(output_file(state.pages[j].path) for j in indices[n:]))
             page = state.pages[i]
             out = render.render_pages(state.env, [page], diags)
             if page.path not in out:
+                tree.commit_in_place(files)  # the manifest says what was written before the error
                 self.state, self._index = None, None  # a template broke at run time: start afresh
                 return BuildResult(load_config(self.site, Diagnostics()), diags)
             rel = output_file(page.path)
             file_hash = tree.place(rel, out[page.path])
-            if tree.old.get(rel) != file_hash:
+            if files.get(rel) != file_hash:
                 changed_paths.append(rel)
-            tree.old[rel] = file_hash
+            files[rel] = file_hash
             new_pages[page.path] = (state.prints[page.path], file_hash)  # (apply fingerprinted it)
-        if changed_paths:
-            (self.output / MARKER).write_text(
-                json.dumps({"generator": f"briefing {__version__}", "files": dict(sorted(tree.old.items()))},
-                           indent=0, sort_keys=True) + "\n", encoding="utf-8")
+        tree.commit_in_place(files)
         self.cache.update_pages(os.fspath(state.config.output_dir), new_pages)
         render.fragments_of(state.env).take_new()  # made here, in this process: nothing to hand back
         result = BuildResult(state.config, diags, site=state.site, rendered_pages=len(indices),

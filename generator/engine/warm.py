@@ -181,7 +181,8 @@ def _load(config: SiteConfig, cache: Cache, drafts: bool, wall: float, policy: B
             return None
         if header.static != _static(config):
             return None
-        env = render.environment(config, Urls(config.base_url), compiled_templates(cache))
+        urls = Urls(config.base_url)  # this build's one Urls (the saved state's was its build's)
+        env = render.environment(config, urls, compiled_templates(cache))
         if salt_of(config, env) != header.salt:
             return None
         stamps = _stamps(config.root, wall)
@@ -194,7 +195,7 @@ def _load(config: SiteConfig, cache: Cache, drafts: bool, wall: float, policy: B
             state.prints, index, made = _unpickle(handle, policy)
     except (OSError, EOFError, pickle.UnpicklingError, AttributeError, ImportError, TypeError, ValueError):
         return None
-    state.env = env
+    state.env, state.urls = env, urls  # (the state was just unpickled: nothing else holds it)
     render.fragments_of(env).memo.update(items)
     render.fragments_of(env).memo.update(made)
     for body in state.bodies.values():

@@ -336,20 +336,38 @@ class OutputTree:
         for rel in self.spare_files:
             if rel not in self.files:
                 _unlink(os.path.join(self._root, rel))
-        (self.fresh / MARKER).write_text(
-            json.dumps({"generator": f"briefing {__version__}", "files": dict(sorted(self.files.items()))},
-                       indent=0, sort_keys=True) + "\n",
-            encoding="utf-8",
-        )
+        _write_manifest(self.fresh, self.files)
         changed = sum(1 for rel, h in self.files.items() if self.old.get(rel) != h)
         removed = sum(1 for rel in self.old if rel not in self.files)
         _swap(self.fresh, self.output)
         self.fresh = None
         return WriteResult(len(self.files), changed, removed, swapped=True)
 
+    def commit_in_place(self, files: dict[str, str]) -> WriteResult:
+        """End an update of the live folder (start_in_place): `files` (rel -> digest) is all it
+        now holds; every other file of the previous output goes, and the manifest says so."""
+        assert self.fresh is not None
+        removed = [rel for rel in self.old if rel not in files and rel != MARKER]
+        for rel in removed:
+            check_rel(rel)
+            _unlink(os.path.join(self._root, rel))
+        changed = sum(1 for rel, h in files.items() if self.old.get(rel) != h)
+        if changed or removed or not (self.output / MARKER).is_file():
+            _write_manifest(self.output, files)
+        self.files, self.old, self.fresh = dict(files), dict(files), None
+        return WriteResult(len(files), changed, len(removed), swapped=False)
+
     def abort(self) -> None:
         """Leave the live site alone; the spare stays marked unknown."""
         self.fresh = None
+
+
+def _write_manifest(folder: Path, files: dict[str, str]) -> None:
+    (folder / MARKER).write_text(
+        json.dumps({"generator": f"briefing {__version__}", "files": dict(sorted(files.items()))},
+                   indent=0, sort_keys=True) + "\n",
+        encoding="utf-8",
+    )
 
 
 _RENAME_EXCHANGE = 2

@@ -89,7 +89,7 @@ class Features:
     points: tuple[tuple[float, float], ...]  # every place with coordinates
 
     @classmethod
-    def of(cls, site: Site, config: SiteConfig) -> "Features":
+    def of(cls, site: Site, config: SiteConfig, urls: Urls) -> "Features":
         counts = {ref: len(site.tagged.get(ref, ())) for ref in site.entities}
         back: dict[Ref, list[Ref]] = defaultdict(list)
         for source, targets in site.affiliations.items():
@@ -97,7 +97,7 @@ class Features:
                 back[target].append(source)
         points = [e.coordinates for e in site.entities.values() if e.kind == "place" and e.coordinates]
         frame, small = svg.Frame.around(points), svg.Frame.around(points, width=SIDE_MAP_WIDTH)
-        return cls(site, Urls(config.base_url), counts, {k: tuple(v) for k, v in back.items()},
+        return cls(site, urls, counts, {k: tuple(v) for k, v in back.items()},
                    frame, small, tuple(points))
 
     def _node(self, entity: Entity, weight: int) -> svg.Node:

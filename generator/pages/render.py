@@ -52,10 +52,10 @@ class Page:
     context: Mapping[str, Any]
 
 
-def plan(site: Site, bodies: Mapping[Ref, Body], config: SiteConfig) -> list[Page]:
+def plan(site: Site, bodies: Mapping[Ref, Body], config: SiteConfig, urls: Urls) -> list[Page]:
     """Every page of the site, in a deterministic order."""
     docs = list(site.documents.values())
-    extra = features.Features.of(site, config)  # search, timelines, graphs, maps, brief, exports
+    extra = features.Features.of(site, config, urls)  # search, timelines, graphs, maps, brief, exports
     pages = [
         Page("", "home.html", {"title": config.title, "latest": docs[: config.home_latest],
                                 "top_actors": _top(site, "actor"), "top_places": _top(site, "place")}),
