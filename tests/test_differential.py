@@ -6,7 +6,8 @@ aliases and bodies, templates, assets, site.yml, broken files, and reverts of ea
 After every step the site is built incrementally, through the CLI (`briefing build`, a new
 process each time, with the state it left on disk) and through the preview server's build
 (in-process, told which files changed, as the watcher tells it), and each output folder is
-compared byte for byte with a build from scratch. A step that breaks the site must fail both
+compared byte for byte with a build from scratch; so is every file the preview would serve
+before its build ends (all but those it announced as still to come). A step that breaks the site must fail both
 ways and leave the previous output as it was.
 
 CI runs a few walks; `pytest tests/test_differential.py --walks 200` runs many more (each walk
@@ -404,12 +405,22 @@ def run_walk(tmp: Path, seed: int, steps: int) -> None:
             assert not _differs(got, cli_before), f"{where}\nthe failed CLI build changed {_differs(got, cli_before)}"
         cli_before = got
         live_ok, live_expected, _ = _scratch(site, tmp / "scratch-live", BASE)
-        result = live.run(changed)
+        announced: dict[str, object] = {}
+
+        def early(pending: frozenset[str]) -> None:  # what the server serves from now on, but these
+            announced.update(tree=read_tree(live.output), pending=pending)
+
+        result = live.run(changed, early=early)
         assert result.ok == live_ok, f"{where}\npreview: {[str(d) for d in result.diagnostics]}"
         got = read_tree(live.output)
         if live_ok:
             assert not _differs(got, live_expected), \
                 f"{where}\npreview output differs from scratch: {_differs(got, live_expected)}"
+            if announced:  # every file served before the build ended was already as it ends
+                then, pending = announced["tree"], announced["pending"]
+                assert isinstance(then, dict) and isinstance(pending, frozenset)
+                stale = [rel for rel in _differs(then, live_expected) if rel not in pending and rel != ".briefing"]
+                assert not stale, f"{where}\nserved before the build ended, stale: {stale}"
         else:
             assert not _differs(got, live_before), f"{where}\nthe failed preview build changed {_differs(got, live_before)}"
         live_before = got

@@ -108,3 +108,35 @@ def test_the_edited_page_comes_first_and_the_rest_is_announced(tmp_path: Path) -
     # the note links to the article: its link's tooltip is the new title
     assert 'title="Drone strike on the base"' in (live.output / "notes/assessment/index.html").read_text()
     assert result.rendered_pages < 40
+
+
+def test_a_new_document_is_written_first_in_a_full_build_and_the_rest_announced(tmp_path: Path) -> None:
+    site, live = _live(tmp_path)
+    seen: dict[str, object] = {}
+    new = site / "content/articles/new-report.md"
+
+    def early(pending: frozenset[str]) -> None:
+        seen["pending"] = pending
+        seen["page"] = (live.output / "articles/new-report/index.html").read_text()
+        seen["listing"] = (live.output / "articles/index.html").read_text()
+
+    new.write_text("---\ntitle: A brand new report\ndate: 2023-10-25\nactors: [KH]\nplaces: [Baghdad]\n---\nNews.\n")
+    result = live.run({new}, early=early)
+    assert result.ok and "load+markdown" in result.timings  # the full build, not the fast path
+    assert "A brand new report" in str(seen["page"])  # written before the rest...
+    assert "A brand new report" not in str(seen["listing"])  # ...which was still to come, and announced:
+    pending = seen["pending"]
+    assert isinstance(pending, frozenset) and "articles/new-report/index.html" not in pending
+    assert {"index.html", "articles/index.html", "actors/kataib-hezbollah/index.html", "feed.xml"} <= pending
+    assert "places/green-zone/index.html" not in pending  # unchanged pages are served meanwhile
+    assert {k: v for k, v in read_tree(live.output).items() if k != ".briefing"} == _cold(site)
+
+
+def test_after_a_failed_build_nothing_is_announced_early(tmp_path: Path) -> None:
+    site, live = _live(tmp_path)
+    broken = _edit(site, ARTICLE, "date: 2023-10-18", "date: 2023-02-30")
+    assert not live.run({broken}).ok
+    calls: list[frozenset[str]] = []
+    fixed = _edit(site, ARTICLE, "date: 2023-02-30", "date: 2023-10-18")
+    assert live.run({fixed}, early=calls.append).ok
+    assert calls == []  # every page was an error page: the whole site comes back at once

@@ -14,7 +14,8 @@ from generator.content.cache import Cache
 from generator.content.config import load_config
 from generator.diagnostics import Diagnostics
 from generator.engine import warm
-from generator.engine.pipeline import (CACHE_FILE, BuildResult, BuildState, _Clock, _open_cache, _run, summary)
+from generator.engine.pipeline import (CACHE_FILE, BuildResult, BuildState, First, _Clock, _open_cache, _run,
+                                       summary)
 from generator.output.write import OutputError, check_output_dir
 from generator.policy import BuildPolicy
 from generator.progress import Progress
@@ -33,25 +34,27 @@ def build(
     cache: Cache | None = None,
     progress: Progress | None = None,
     policy: BuildPolicy | None = None,
+    first: First | None = None,
 ) -> BuildResult:
     """Build the site in `site_dir` into `output` (or only check it when `write` is False).
 
     `in_place` updates the output folder file by file instead of swapping a
     fresh one in: the preview server's choice, where requests wait for a build.
     `progress` hears how far the long steps are (generator/progress.py); `policy` is told
-    about the build's memory (generator/policy.py: the commands set the collector's policy).
+    about the build's memory (generator/policy.py: the commands set the collector's policy);
+    `first` (in place only): pages to write before the others, and whom to tell (pipeline.First).
     """
     policy = policy or BuildPolicy()
     policy.started()
     try:
-        return _build(site_dir, output, base_url, drafts, write, use_cache, in_place, cache, progress, policy)
+        return _build(site_dir, output, base_url, drafts, write, use_cache, in_place, cache, progress, policy, first)
     finally:
         policy.ended()
 
 
 def _build(site_dir: Path, output: Path | None, base_url: str | None, drafts: bool, write: bool,
            use_cache: bool, in_place: bool, cache: Cache | None, progress: Progress | None,
-           policy: BuildPolicy) -> BuildResult:
+           policy: BuildPolicy, first: First | None) -> BuildResult:
     diags = Diagnostics()
     clock = _Clock()
     config = load_config(site_dir, diags, base_url=base_url, output=str(output) if output else None)
@@ -63,7 +66,7 @@ def _build(site_dir: Path, output: Path | None, base_url: str | None, drafts: bo
             diags.error(str(config.output_dir), 0, str(exc))
             return result
     if cache is not None:  # the caller's (the preview server keeps one open)
-        _run(config, cache, drafts, write, in_place, result, clock, policy, progress)
+        _run(config, cache, drafts, write, in_place, result, clock, policy, progress, first=first)
         return result
     keep_state = write and use_cache and not in_place and not diags.errors
     with _open_cache(config, use_cache) as own:
@@ -77,8 +80,8 @@ def _build(site_dir: Path, output: Path | None, base_url: str | None, drafts: bo
             return savings[-1]
 
         try:
-            _run(config, own, drafts, write, in_place, result, clock, policy, progress,
-                 saving_for if keep_state else None)
+            _run(config, own, drafts, write, in_place, result, clock, policy, progress, first=first,
+                 saving_for=saving_for if keep_state else None)
             if keep_state and result.ok and result.state is not None:
                 warm.save(config, drafts, result.state, tuple(diags.warnings), started, shown=result.shown,
                           saving=savings[-1] if savings else None, stamps=result.stamps)

@@ -67,6 +67,16 @@ class BuildResult:
 
 
 @dataclass(frozen=True)
+class First:
+    """An in-place build's pages to write before the others: those made from these content files
+    (site-relative paths). Once they are out, `early` hears which output files are still to
+    come: the preview server serves everything else meanwhile (an unchanged page is current)."""
+
+    sources: frozenset[str]
+    early: Callable[[frozenset[str]], None]
+
+
+@dataclass(frozen=True)
 class Plan:
     """Every page of a build and what they are made with, before anything is rendered."""
 
@@ -97,7 +107,7 @@ class BuildState:
 
 
 def _run(config: SiteConfig, cache: Cache, drafts: bool, write: bool, in_place: bool, result: BuildResult,
-         clock: "_Clock", policy: BuildPolicy, progress: Progress | None = None,
+         clock: "_Clock", policy: BuildPolicy, progress: Progress | None = None, first: First | None = None,
          saving_for: Callable[[BuildState], Any] | None = None) -> None:
     """The pipeline. `saving_for(state)`, if given, returns a warm.Saving for the build's state,
     whose model a page worker writes while the others render pages."""
@@ -128,7 +138,7 @@ def _run(config: SiteConfig, cache: Cache, drafts: bool, write: bool, in_place: 
     saving = saving_for(state) if saving_for is not None else None
     try:
         state.prints = _write(config, env, salt, pages, copies_of(config, loaded.assets), cache, in_place, result,
-                              progress, saving)
+                              progress, saving, first)
     except OutputError as exc:
         diags.error(str(config.output_dir), 0, str(exc))
         return
@@ -346,7 +356,7 @@ def _render_in_memory(env: jinja2.Environment, pages: list[render.Page], cache: 
 
 def _write(config: SiteConfig, env: jinja2.Environment, salt: str, pages: list[render.Page],
            copies: list[tuple[Path, str]], cache: Cache, in_place: bool, result: BuildResult,
-           progress: Progress | None = None, saving: Any = None) -> dict[str, str]:
+           progress: Progress | None = None, saving: Any = None, first: First | None = None) -> dict[str, str]:
     """Render what changed and write it; returns every page's fingerprint. A page worker also
     writes the model part of `saving` (a warm.Saving) if there are pages to render."""
     diags = result.diagnostics
@@ -379,14 +389,16 @@ def _write(config: SiteConfig, env: jinja2.Environment, salt: str, pages: list[r
         result.pages = LazyPages(config.output_dir, [p.path for p in pages])
         return prints
 
+    written = None
+    if in_place and first is not None and before:
+        dirty, written = _first_out(dirty, first, planned, copy_hashes, tree.old)
     if in_place:
         tree.start_in_place()
     else:
         tree.start()
     try:
         rendered = _render_to(tree, env, dirty, cache, None if before else salt, prints, progress, result.shown,
-                              _refs_of(result.site),
-                              saving)
+                              _refs_of(result.site), saving, written)
         new_prints: dict[str, tuple[str, str]] = {}
         for page, outcome in zip(dirty, rendered):
             if isinstance(outcome, tuple):
@@ -429,10 +441,36 @@ def _write(config: SiteConfig, env: jinja2.Environment, salt: str, pages: list[r
     return prints
 
 
+def _first_out(dirty: list[render.Page], first: First, planned: dict[str, str], copy_hashes: dict[str, str],
+               old: dict[str, str]) -> tuple[list[render.Page], Callable[[int], None]]:
+    """The dirty pages with those of `first.sources` ahead, and what to call as pages are written
+    (with how many are): once the first ones are, `first.early` hears what is still to come."""
+
+    def source(page: render.Page) -> str:
+        item = page.context.get("doc") or page.context.get("entity")
+        return getattr(item, "path", "") if type(item) in (Document, Entity) else ""
+
+    head = [page for page in dirty if source(page) in first.sources]
+    tail = [page for page in dirty if source(page) not in first.sources]
+    pending = frozenset({output_file(page.path) for page in tail}
+                        | {rel for rel in old if rel not in planned}  # to be removed at the end
+                        | {rel for rel, h in copy_hashes.items() if old.get(rel) != h})
+    told = False
+
+    def written(count: int) -> None:
+        nonlocal told
+        if not told and head and count >= len(head):
+            told = True
+            first.early(pending)
+
+    return head + tail, written
+
+
 def _render_to(tree: OutputTree, env: jinja2.Environment, pages: list[render.Page], cache: Cache,
                salt: str | None = None, prints: dict[str, str] | None = None,
                progress: Progress | None = None, shown: dict[str, render.Seen] | None = None,
-               refs: list[Ref] | None = None, saving: Any = None) -> list[str | tuple[str, int, str]]:
+               refs: list[Ref] | None = None, saving: Any = None,
+               written: Callable[[int], None] | None = None) -> list[str | tuple[str, int, str]]:
     """Render pages into the folder being filled (in the workers): digests, or errors.
     The per-document fragments the workers make come back into the parent's (see render.Fragments).
     Given a salt, the workers also fingerprint each page, into `prints`, and say what it shows, into
@@ -479,6 +517,8 @@ def _render_to(tree: OutputTree, env: jinja2.Environment, pages: list[render.Pag
                 shown[page.path] = (codes.unpack(found[0]), codes.unpack(found[1]))
         if progress is not None:
             progress("writing pages", len(outcomes), len(pages))
+        if written is not None:
+            written(len(outcomes))
     return outcomes
 
 

@@ -16,7 +16,7 @@ from generator.content.config import load_config
 from generator.diagnostics import Diagnostics
 from generator.engine.build import build
 from generator.engine.live import Early, Index, apply, find_edits
-from generator.engine.pipeline import BuildResult, BuildState, search_words
+from generator.engine.pipeline import BuildResult, BuildState, First, search_words
 from generator.output.write import OutputTree
 from generator.policy import BuildPolicy
 from generator.pages import render
@@ -36,9 +36,13 @@ class LiveBuild:
             quick = self._quick(changed, early)
             if quick is not None:
                 return quick
+        first = None
+        if changed and early is not None and self.state is not None:  # after a good build: the saved
+            # files' own pages first, served at once (after a failed one, every page is its error page)
+            first = First(frozenset(_relative(path, self.site) for path in changed), early)
         self.state, self._index = None, None
         result = build(self.site, output=self.output, base_url=self.base_url, drafts=self.drafts,
-                       in_place=True, cache=self.cache, policy=self.policy)
+                       in_place=True, cache=self.cache, policy=self.policy, first=first)
         self.state = result.state
         if self.state is not None:  # now, not on the first save: saves stay fast
             self._index = Index(self.state, result.shown)
@@ -89,3 +93,10 @@ class LiveBuild:
                              changed_paths=tuple(sorted(changed_paths)), state=state)
         result.timings["render+write"] = time.perf_counter() - started
         return result
+
+
+def _relative(path: Path, site: Path) -> str:
+    try:
+        return path.absolute().relative_to(site.absolute()).as_posix()
+    except ValueError:
+        return ""
