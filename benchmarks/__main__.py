@@ -1,33 +1,33 @@
-"""Run the benchmark: cold, warm, no-op and serve-edit builds against the floor.
+"""Run the benchmark: cold builds against the floor, and every single edit as a build and in the preview.
 
     python -m benchmarks [--sizes 1000 10000] [--runs 3] [--peers [hugo,pelican,mkdocs]] [--out benchmarks/RESULTS.md]
-                         [--work DIR]
+                         [--work DIR] [--edits-only]
 
 Corpora come from ../shared/bench/make_corpus.py (deterministic). Every number
 is the median of --runs whole-process runs; peak memory is the child's max RSS.
 Ratios are taken within one run, so machine noise mostly cancels. --peers also
-times other generators on the same corpus (see benchmarks/peers.py).
+times other generators on the same corpus (see benchmarks/peers.py). The edits (body, title,
+summary, new article, tag, deletion, profile, no-op) are defined and timed in benchmarks/edits.py;
+--edits-only leaves out the floor and the cold repeats (one cold build makes the site).
 """
 
 from __future__ import annotations
 
 import argparse
+import datetime
 import os
 import platform
-import re
+import shlex
 import shutil
-import signal
-import socket
 import statistics
 import subprocess
 import sys
-import threading
 import time
-import urllib.error
-import urllib.request
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Callable
 
-from benchmarks import peers
+from benchmarks import edits, peers
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
@@ -69,19 +69,6 @@ def clean(site: Path, out: Path) -> None:
         shutil.rmtree(folder, ignore_errors=True)
 
 
-def edit(site: Path, i: int, title: bool = True) -> Path:
-    """Change one document's body (and title), as an analyst would."""
-    path = sorted((site / "content" / "notes").glob("*.md"))[i % 50]
-    text = path.read_text(encoding="utf-8")
-    if title:  # a revised title that keeps its place in the lists (one that moves takes the full build)
-        stamp = f"{i}.{time.time_ns() % 10**9}"  # never the title it had: runs of the benchmark edit the same files
-        text = re.sub(r'^title: "(.*?)(?: \[edit [\d.]+\])?"$', lambda m: f'title: "{m.group(1)} [edit {stamp}]"',
-                      text, count=1, flags=re.M)
-    text += f"\n\nEdit marker bench-{i}-{time.time_ns()}.\n"
-    path.write_text(text, encoding="utf-8")
-    return path
-
-
 def median(values: list[float]) -> float:
     return statistics.median(values)
 
@@ -90,95 +77,55 @@ def build_cmd(site: Path, out: Path) -> list[str]:
     return [sys.executable, "-m", "generator", "build", "--site", str(site), "--output", str(out)]
 
 
-def measure(n: int, runs: int, peer_names: list[str]) -> dict[str, float]:
-    site = corpus(n)
-    out = WORK / f"out-{n}"
-    floor_out = WORK / f"floor-{n}"
-    r: dict[str, float] = {"n": n}
-    for procs in (1, 2):
-        times, mems = [], []
-        for _ in range(runs):
-            shutil.rmtree(floor_out, ignore_errors=True)
-            t, m = run([sys.executable, "-m", "benchmarks.floor", str(site / "content"), str(floor_out), str(procs)])
-            times.append(t)
-            mems.append(m)
-        r[f"floor{procs}"], r[f"floor{procs}_mb"] = median(times), max(mems)
-    shutil.rmtree(floor_out, ignore_errors=True)
+@dataclass
+class Result:
+    n: int
+    figures: dict[str, float]  # the summary table's columns (see `table`)
+    edits: dict[str, edits.Figures]  # by edit kind (see edits.LABELS)
+    load: tuple[float, float]  # the 1-minute load average before and after
 
-    cold, cold_mb = [], []
+
+def repeated(cmd: list[str], runs: int, reset: Callable[[], None]) -> tuple[float, int]:
+    """`cmd` run `runs` times, each after `reset()`: median wall time (s) and max peak RSS (MB)."""
+    samples = []
     for _ in range(runs):
-        clean(site, out)
-        t, m = run(build_cmd(site, out))
-        cold.append(t)
-        cold_mb.append(m)
-    r["cold"], r["cold_mb"] = median(cold), max(cold_mb)
+        reset()
+        samples.append(run(cmd))
+    return median([wall for wall, _ in samples]), max(mb for _, mb in samples)
 
-    time.sleep(2.1)  # let the cache trust the corpus files (see load.RACY_SECONDS)
-    warm, noop = [], []
-    for i in range(runs):
-        edit(site, i)
-        warm.append(run(build_cmd(site, out))[0])
-        noop.append(run(build_cmd(site, out))[0])
-    r["warm"], r["noop"] = median(warm), median(noop)
-    r["serve_edit_ms"], _ = serve_edit(site, n, runs, title=False)
-    r["serve_title_ms"], r["serve_title_all_ms"] = serve_edit(site, n, runs, title=True)
-    if peer_names:
-        r.update(peers.times(peer_names, corpus(n, plain=True), PEERS_VENV, runs, run))
+
+def floor(site: Path, n: int, runs: int) -> dict[str, float]:
+    """The floor in 1 and 2 processes: median wall time `floor{procs}` and max peak RSS `floor{procs}_mb`."""
+    floor_out = WORK / f"floor-{n}"
+    r: dict[str, float] = {}
+    for procs in (1, 2):
+        cmd = [sys.executable, "-m", "benchmarks.floor", str(site / "content"), str(floor_out), str(procs)]
+        r[f"floor{procs}"], r[f"floor{procs}_mb"] = repeated(cmd, runs, lambda: shutil.rmtree(floor_out, True))
+    shutil.rmtree(floor_out, ignore_errors=True)
     return r
 
 
-def serve_edit(site: Path, n: int, runs: int, title: bool) -> tuple[float, float]:
-    """Save one document -> its rebuilt page served, and -> every affected page rewritten
-    (the server's own "rebuilt in" figure), in ms (medians)."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    out = WORK / f"serve-{n}"
-    shutil.rmtree(out, ignore_errors=True)
-    proc = subprocess.Popen([sys.executable, "-m", "generator", "serve", "--site", str(site), "--port", str(port),
-                             "--output", str(out)], cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    log: list[str] = []
-    threading.Thread(target=lambda: log.extend(proc.stderr or ()), daemon=True).start()
-    try:
-        line = proc.stdout.readline() if proc.stdout else ""
-        if "serving" not in line:
-            raise SystemExit(f"serve did not start: {line}")
-        base = line.split()[1]
-        latencies, rebuilds = [], []
-        for i in range(max(runs, 5)):
-            time.sleep(0.3)
-            done = sum("rebuilt in" in entry for entry in log)
-            path = edit(site, 100 + i, title)
-            marker = path.read_text(encoding="utf-8").rsplit("Edit marker ", 1)[1].split(".", 1)[0]
-            slug = path.stem
-            start = time.perf_counter()
-            while True:
-                try:
-                    with urllib.request.urlopen(f"{base}notes/{slug}/", timeout=30) as response:
-                        if marker.encode() in response.read():
-                            break
-                except urllib.error.HTTPError:
-                    pass
-                if time.perf_counter() - start > 60:
-                    raise SystemExit("serve never showed the edit")
-                time.sleep(0.002)
-            latencies.append((time.perf_counter() - start) * 1000)
-            while sum("rebuilt in" in entry for entry in log) == done:  # the rest of the rebuild
-                if time.perf_counter() - start > 120:
-                    raise SystemExit("the rebuild never ended")
-                time.sleep(0.01)
-            finished = [entry for entry in log if "rebuilt in" in entry][-1]
-            rebuilds.append(float(finished.split("rebuilt in ", 1)[1].split(" ms", 1)[0]))
-        return median(latencies), median(rebuilds)
-    finally:
-        proc.send_signal(signal.SIGINT)
-        proc.wait(timeout=30)
-        shutil.rmtree(out, ignore_errors=True)
+def measure(n: int, runs: int, peer_names: list[str], edits_only: bool) -> Result:
+    site = corpus(n)
+    out = WORK / f"out-{n}"
+    load = os.getloadavg()[0]
+    r: dict[str, float] = {"n": n, **({} if edits_only else floor(site, n, runs))}
+    r["cold"], r["cold_mb"] = repeated(build_cmd(site, out), 1 if edits_only else runs, lambda: clean(site, out))
+    figures = {"cold": edits.Figures(build=r["cold"], build_mb=int(r["cold_mb"]))}
+    edits.build_figures(site, out, n, runs, run, build_cmd(site, out), figures)
+    edits.preview_figures(site, WORK / f"serve-{n}", n, runs, REPO, figures)
+    # the summary table's edit columns, from the edits' figures
+    r["warm"], r["noop"] = figures["title"].build, figures["noop"].build
+    r["serve_edit_ms"], r["serve_title_ms"] = figures["body"].served_ms, figures["title"].served_ms
+    r["serve_title_all_ms"] = figures["title"].rebuild_ms
+    if peer_names:
+        r.update(peers.times(peer_names, corpus(n, plain=True), PEERS_VENV, runs, run))
+    return Result(n, r, figures, (load, os.getloadavg()[0]))
 
 
 def table(results: list[dict[str, float]], peer_names: list[str]) -> str:
     """One row per size; per peer: its cold build (peak MB) and peer cold / our cold (> 1: we are faster)."""
-    head = ("| N docs | floor 1 proc | floor 2 procs | cold build (peak MB) | cold / floor-2 | warm (1 edit) | no-op "
+    head = ("| N docs | floor 1 proc | floor 2 procs | cold build (peak MB) | cold / floor-2 | warm (title edit) | no-op "
             "| serve: body edit → served | serve: title edit → served | serve: title edit → all rewritten |")
     for name in peer_names:
         head += f" {name} cold (peak MB) | {name} / ours (cold) |" + (" warm / hugo |" if name == "hugo" else "")
@@ -210,6 +157,55 @@ def compile_bytecode() -> None:
         compileall.compile_dir(REPO / folder, quiet=1)
 
 
+def machine() -> str:
+    """The machine, as RESULTS.md describes it."""
+    cpu = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
+                if line.startswith("model name")), platform.processor() or "unknown CPU")
+    memory = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
+    return (f"{platform.machine()}, {cpu}, {os.cpu_count()} CPUs, {memory:.0f} GB RAM, "
+            f"{platform.system()} {platform.release()}, Python {platform.python_version()}")
+
+
+def commit() -> str:
+    """The commit of the code measured, and whether `generator/` differs from it."""
+    git = ["git", "-C", str(REPO)]
+    try:
+        head = subprocess.run([*git, "log", "-1", "--format=%h %s"], capture_output=True, text=True, check=True)
+        dirty = subprocess.run([*git, "status", "--porcelain", "--", "generator"], capture_output=True, text=True,
+                               check=True).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown (not a git checkout)"
+    subject = head.stdout.strip()
+    return f"`{subject[:90]}{'…' if len(subject) > 90 else ''}`" + (", with uncommitted changes to generator/" if dirty else "")
+
+
+def edits_section(results: list[Result], hugo: bool) -> str:
+    """RESULTS.md: one table of single edits per size, and how to read them."""
+    parts = ["## Single edits, as `briefing build` and in the preview"]
+    for result in results:
+        ref = result.figures
+        hugo_cold = f"; Hugo cold {ref['hugo']:.2f} s ({int(ref['hugo_mb'])} MB)" if hugo else ""
+        parts.append(f"### {result.n:,} documents (load average {result.load[0]:.2f} before, "
+                     f"{result.load[1]:.2f} after{hugo_cold})\n\n{edits.table(result.edits, ref.get('hugo'))}")
+    parts.append(f"### Reading these figures (edit rows)\n\n{edits.READING}")
+    return "\n\n".join(parts)
+
+
+def report(args: argparse.Namespace, results: list[Result], peer_names: list[str], versions: dict[str, str],
+           started: datetime.datetime) -> str:
+    """The whole of RESULTS.md for this run."""
+    command = shlex.join(["python", "-m", "benchmarks", *sys.argv[1:]])
+    head = (f"# Benchmark results\n\n`{command}`\n\n- date: {started:%Y-%m-%d %H:%M} (local time)\n"
+            f"- machine: {machine()}\n- code measured: {commit()}\n- medians of {args.runs} run{'s' if args.runs > 1 else ''}"
+            f"{'' if WORK == HERE / 'corpora' else f'; files in {WORK}'}")
+    about_peers = ("Peers, cold builds of the same documents (`make_corpus.py --plain`), each pip-installed by "
+                   "name into a throwaway virtualenv; \"peer / ours\" > 1 means we are faster:\n\n"
+                   + peers.describe(peer_names, versions)) if peer_names else ""
+    summary = "" if args.edits_only else f"## Cold builds against the floor\n\n{table([r.figures for r in results], peer_names)}"
+    return "\n\n".join(part for part in (head, about_peers, summary, edits_section(results, "hugo" in peer_names))
+                       if part) + "\n"
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m benchmarks")
     parser.add_argument("--sizes", type=int, nargs="+", default=[1000, 10000])
@@ -221,6 +217,9 @@ def main() -> None:
     parser.add_argument("--work", type=Path, default=WORK, metavar="DIR",
                         help="where corpora, outputs and the peers' virtualenv live (default: benchmarks/corpora); "
                              "e.g. a tmpfs such as /dev/shm/bench to take the disk out of the figures")
+    parser.add_argument("--edits-only", action="store_true",
+                        help="only the single edits (build and preview): no floor, one cold build to make the site; "
+                             "peers only if --peers is given")
     args = parser.parse_args()
     set_work(args.work.resolve())
     chosen = {name.strip() for name in args.peers.split(",") if name.strip()}
@@ -230,19 +229,13 @@ def main() -> None:
     WORK.mkdir(parents=True, exist_ok=True)
     compile_bytecode()
     versions = peers.install(PEERS_VENV, peer_names) if peer_names else {}
+    started = datetime.datetime.now()
     results = []
     for n in args.sizes:
         print(f"measuring {n} documents…", file=sys.stderr, flush=True)
-        results.append(measure(n, args.runs, peer_names))
-        print(table(results, peer_names), file=sys.stderr, flush=True)
-    about_peers = ("\n\nPeers, cold builds of the same documents (`make_corpus.py --plain`), each pip-installed by "
-                   "name into a throwaway virtualenv; \"peer / ours\" > 1 means we are faster:\n\n"
-                   + peers.describe(peer_names, versions)) if peer_names else ""
-    text = (f"# Benchmark results\n\n`python -m benchmarks --sizes {' '.join(map(str, args.sizes))} --runs {args.runs}"
-            f"{' --peers ' + ','.join(peer_names) if peer_names else ''}` on {platform.machine()}, {os.cpu_count()} CPUs, "
-            f"Python {platform.python_version()}; medians of {args.runs} runs"
-            f"{'' if WORK == HERE / 'corpora' else f'; files in {WORK}'}.{about_peers}\n\n"
-            f"{table(results, peer_names)}\n")
+        results.append(measure(n, args.runs, peer_names, args.edits_only))
+        print(report(args, results, peer_names, versions, started), file=sys.stderr, flush=True)
+    text = report(args, results, peer_names, versions, started)
     args.out.write_text(text, encoding="utf-8")
     print(text)
 

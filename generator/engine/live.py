@@ -78,48 +78,71 @@ def find_edits(state: BuildState, index: Index, site: Path, paths: Iterable[Path
 
 
 def apply(state: BuildState, index: Index, edits: list[Edit]) -> tuple[BuildState, list[int], list[int]]:
-    """The state with the edits in: a new model, new bodies and new contexts for the pages that
-    show what changed (nothing of `state` is changed: the old objects stay as they were, so
-    nothing derived from them can go stale). Returns it with the pages to render: the edited
-    documents' own pages first, then every other page whose inputs changed."""
-    urls = state.urls
-    docs: dict[Ref, Document] = {}
-    bodies: dict[Ref, render.Body] = {}
-    touched: set[int] = set()  # pages that show something replaced: they get new contexts
-    first: set[int] = set()
-    for edit in edits:
-        ref = edit.new.ref
-        old = docs.get(ref, state.site.documents[ref])
-        docs[ref] = edit.new
-        showing = index.docs.get(ref, ())
-        touched.update(showing)
-        body = bodies.get(ref, state.bodies[ref])
-        if edit.rendered is not None and (edit.key, edit.rendered.links) != (body.key, body.links):
-            bodies[ref] = _body(body, key=edit.key, links=edit.rendered.links)
-        touched.update(index.bodies.get(ref, ()))
-        if edit.new.title != old.title:  # the [[links]] to it show its title (the link's tooltip)
-            url = urls.of(ref)
-            for source in state.site.mentions.get(ref, ()):
-                before = bodies.get(source, state.bodies[source])
-                bodies[source] = _body(before, targets=_retitled(before.targets, url, edit.new.title))
-                touched.update(index.bodies.get(source, ()))
-        first.update(i for i in showing if state.pages[i].path == page_path(ref))
-    site = dataclasses.replace(state.site, documents={ref: docs.get(ref, doc) for ref, doc in state.site.documents.items()})
-    pages = list(state.pages)
-    prints = dict(state.prints)
-    dirty: set[int] = set()  # the pages whose inputs changed: to render, at no other time
-    for i in touched:
-        page = pages[i] = _replanned(pages[i], docs, bodies)
-        mark = render.fingerprint(page, state.salt)
-        if prints.get(page.path) != mark:
-            prints[page.path] = mark
-            dirty.add(i)
-    sources = {rel: docs.get(item.ref, item) if isinstance(item, Document) else item
-               for rel, item in state.sources.items()}
-    new = dataclasses.replace(state, site=site, sources=sources, bodies={**state.bodies, **bodies}, pages=pages,
-                              prints=prints)
-    first &= dirty
-    return new, sorted(first), sorted(dirty - first)
+    """The state with the edits in, and the pages to render: the edited documents' own pages
+    first, then every other page whose inputs changed (see Applied)."""
+    applied = Applied(state, index, edits)
+    rest = applied.finish()
+    return applied.state, applied.first, rest
+
+
+class Applied:
+    """Edits put into a new state: a new model, new bodies, and new contexts for the pages that
+    show what changed. Nothing of the old state is changed (its objects stay as they were, so
+    nothing derived from them can go stale); a page is to render when its fingerprint changed.
+
+    The edited documents' own pages come first (`first`, ready to render at once); `finish()`
+    makes the other pages' new contexts and returns those to render. A page that lists a
+    document whose front-matter is unchanged (a body edit) keeps its context: it shows only
+    that front-matter (Document.listed_as), so it is the same page."""
+
+    def __init__(self, state: BuildState, index: Index, edits: list[Edit]):
+        docs: dict[Ref, Document] = {}
+        bodies: dict[Ref, render.Body] = {}
+        touched: set[int] = set()  # pages that show something replaced: they get new contexts
+        own: set[int] = set()
+        for edit in edits:
+            ref = edit.new.ref
+            old = docs.get(ref, state.site.documents[ref])
+            docs[ref] = edit.new
+            showing = index.docs.get(ref, ())
+            if edit.new.meta_digest != old.meta_digest:
+                touched.update(showing)
+            body = bodies.get(ref, state.bodies[ref])
+            if edit.rendered is not None and (edit.key, edit.rendered.links) != (body.key, body.links):
+                bodies[ref] = _body(body, key=edit.key, links=edit.rendered.links)
+            touched.update(index.bodies.get(ref, ()))
+            if edit.new.title != old.title:  # the [[links]] to it show its title (the link's tooltip)
+                url = state.urls.of(ref)
+                for source in state.site.mentions.get(ref, ()):
+                    before = bodies.get(source, state.bodies[source])
+                    bodies[source] = _body(before, targets=_retitled(before.targets, url, edit.new.title))
+                    touched.update(index.bodies.get(source, ()))
+            own.update(i for i in showing if state.pages[i].path == page_path(ref))
+        self._docs, self._bodies = docs, bodies
+        site = dataclasses.replace(state.site, documents={r: docs.get(r, d) for r, d in state.site.documents.items()})
+        sources = {rel: docs.get(item.ref, item) if isinstance(item, Document) else item
+                   for rel, item in state.sources.items()}
+        self.state = dataclasses.replace(state, site=site, sources=sources, bodies={**state.bodies, **bodies},
+                                         pages=list(state.pages), prints=dict(state.prints))
+        self.first = self._replan(sorted(own & touched))
+        self.pending = sorted(touched - own)  # pages whose contexts `finish` makes
+
+    def _replan(self, indices: list[int]) -> list[int]:
+        """New contexts for these pages (into the new state, which nothing else holds yet);
+        returns those whose fingerprint changed, which is then the state's."""
+        pages, prints, salt = self.state.pages, self.state.prints, self.state.salt
+        dirty = []
+        for i in indices:
+            page = pages[i] = _replanned(pages[i], self._docs, self._bodies)
+            mark = render.fingerprint(page, salt)
+            if prints.get(page.path) != mark:
+                prints[page.path] = mark
+                dirty.append(i)
+        return dirty
+
+    def finish(self) -> list[int]:
+        pending, self.pending = self.pending, []
+        return self._replan(pending)
 
 
 _LEAVES = frozenset({str, int, float, bool, type(None), Entity})

@@ -15,7 +15,7 @@ from generator.content.cache import Cache
 from generator.content.config import load_config
 from generator.diagnostics import Diagnostics
 from generator.engine.build import build
-from generator.engine.live import Early, Index, apply, find_edits
+from generator.engine.live import Applied, Early, Index, find_edits
 from generator.engine.pipeline import BuildResult, BuildState, First, search_words
 from generator.output.write import OutputTree
 from generator.policy import BuildPolicy
@@ -58,38 +58,46 @@ class LiveBuild:
         if edits is None:
             return None
         self.cache.put_rendered((e.key, e.rendered, search_words(e.rendered)) for e in edits if e.rendered)
-        self.state, first, rest = apply(state, index, edits)
-        return self._rerender(first + rest, len(first), early, started)
+        applied = Applied(state, index, edits)
+        self.state = applied.state
+        return self._rerender(applied, early, started)
 
-    def _rerender(self, indices: list[int], priority: int, early: Early | None, started: float) -> BuildResult:
-        """Render these pages (the first `priority` of them, then `early`, then the rest) in place."""
-        state = self.state
-        assert state is not None
+    def _rerender(self, applied: Applied, early: Early | None, started: float) -> BuildResult:
+        """Render the edited documents' own pages, then tell `early` which files may still
+        change (those of every other page that shows the edits), then the rest, in place."""
+        state = applied.state
         tree = OutputTree(self.output)
         tree.start_in_place()
         diags = Diagnostics()
         changed_paths: list[str] = []
         new_pages: dict[str, tuple[str, str]] = {}
         files = dict(tree.old)  # what the folder holds, as the pages are written
-        for n, i in enumerate(indices):
-            if n == priority and early is not None and priority:
-                early(frozenset(output_file(state.pages[j].path) for j in indices[n:]))
-            page = state.pages[i]
-            out = render.render_pages(state.env, [page], diags)
-            if page.path not in out:
-                tree.commit_in_place(files)  # the manifest says what was written before the error
-                self.state, self._index = None, None  # a template broke at run time: start afresh
-                return BuildResult(load_config(self.site, Diagnostics()), diags)
-            rel = output_file(page.path)
-            file_hash = tree.place(rel, out[page.path])
-            if files.get(rel) != file_hash:
-                changed_paths.append(rel)
-            files[rel] = file_hash
-            new_pages[page.path] = (state.prints[page.path], file_hash)  # (apply fingerprinted it)
+        rendered = 0
+        for step in ("first", "rest"):
+            if step == "first":
+                indices = applied.first
+            else:
+                if early is not None and applied.first:
+                    early(frozenset(output_file(state.pages[j].path) for j in applied.pending))
+                indices = applied.finish()
+            for i in indices:
+                page = state.pages[i]
+                out = render.render_pages(state.env, [page], diags)
+                if page.path not in out:
+                    tree.commit_in_place(files)  # the manifest says what was written before the error
+                    self.state, self._index = None, None  # a template broke at run time: start afresh
+                    return BuildResult(load_config(self.site, Diagnostics()), diags)
+                rel = output_file(page.path)
+                file_hash = tree.place(rel, out[page.path])
+                if files.get(rel) != file_hash:
+                    changed_paths.append(rel)
+                files[rel] = file_hash
+                new_pages[page.path] = (state.prints[page.path], file_hash)  # (Applied fingerprinted it)
+            rendered += len(indices)
         tree.commit_in_place(files)
         self.cache.update_pages(os.fspath(state.config.output_dir), new_pages)
         render.fragments_of(state.env).take_new()  # made here, in this process: nothing to hand back
-        result = BuildResult(state.config, diags, site=state.site, rendered_pages=len(indices),
+        result = BuildResult(state.config, diags, site=state.site, rendered_pages=rendered,
                              changed_paths=tuple(sorted(changed_paths)), state=state)
         result.timings["render+write"] = time.perf_counter() - started
         return result
