@@ -18,7 +18,7 @@ check: $(STAMP)           ## report content problems without writing
 test: $(STAMP)            ## run every test
 	$(BIN)/python -m pytest
 
-bench: $(STAMP)           ## time cold/warm/no-op/serve builds at 1,000 and 10,000 documents (benchmarks/RESULTS.md)
+bench: $(STAMP)           ## time cold, no-op and every single edit (build and preview) at 1,000 and 10,000 documents (benchmarks/RESULTS.md)
 	$(BIN)/python -m benchmarks
 
 golden: $(STAMP)          ## regenerate the golden output after an intended change
