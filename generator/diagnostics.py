@@ -20,6 +20,11 @@ def one_line(text: str) -> str:
     return _LINE_BREAKING.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
 
 
+def counted(n: int, word: str, plural: str = "") -> str:
+    """`1 error`, `2 errors`, `0 warnings`: a count with its noun agreeing."""
+    return f"{n} {word if n == 1 else plural or word + 's'}"
+
+
 @dataclass(frozen=True, order=True)
 class Diagnostic:
     path: str  # relative to the site folder, with forward slashes
@@ -63,6 +68,10 @@ class Diagnostics:
 
     def __len__(self) -> int:
         return len(set(self.items))
+
+    def tally(self) -> str:
+        """`1 error, 2 warnings`."""
+        return f"{counted(len(self.errors), 'error')}, {counted(len(self.warnings), 'warning')}"
 
 
 class BuildError(Exception):

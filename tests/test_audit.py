@@ -205,12 +205,12 @@ def test_strict_build_fails_on_any_problem_and_writes_nothing(tmp_path: Path, ca
     assert code == 1
     assert "content/articles/untagged.md:5: error: broken link `/repo/nope/`" in err
     assert "content/articles/untagged.md:2: warning: tagged with no actor and no place" in err
-    assert "build failed (--strict): 1 errors, 1 warnings" in err
+    assert "build failed (--strict): 1 error, 1 warning" in err
     assert read_tree(out) == before
 
     (site / "content/articles/untagged.md").write_text("---\ntitle: Untagged\ndate: 2023-10-10\n---\nFine.\n")
     code, _, err = run(capsys, "build", "--strict", "--site", str(site), "--output", str(out))
-    assert code == 1 and "build failed (--strict): 0 errors, 1 warnings" in err and read_tree(out) == before
+    assert code == 1 and "build failed (--strict): 0 errors, 1 warning" in err and read_tree(out) == before
     # without --strict, a warning does not stop the build
     code, _, err = run(capsys, "build", "--site", str(site), "--output", str(out))
     assert code == 0 and read_tree(out) != before and "articles/untagged/index.html" in read_tree(out)
@@ -244,7 +244,7 @@ def published_pages(out: Path) -> tuple[int, int]:
 
 
 @pytest.mark.parametrize("args, held", [
-    ((), "held back: 2 draft, 1 TLP:AMBER, 1 TLP:RED"),
+    ((), "held back: 2 drafts, 1 TLP:AMBER, 1 TLP:RED"),
     (("--drafts",), "held back: 1 TLP:AMBER, 2 TLP:RED"),
 ])
 def test_publish_audit_counts_what_was_held_back(tmp_path: Path, capsys: pytest.CaptureFixture[str], args: tuple[str, ...], held: str) -> None:

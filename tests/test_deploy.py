@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import os
 import subprocess
 import sys
 import tarfile
@@ -343,7 +344,7 @@ def test_workflow_uses_the_documented_pages_actions(path: Path) -> None:
     assert configure["id"] == "pages"
     runs = "\n".join(step.get("run", "") for step in build_steps)
     assert "pip install" in runs
-    assert 'briefing build --base-url "${{ steps.pages.outputs.base_url }}/"' in runs
+    assert 'briefing build --check --base-url "${{ steps.pages.outputs.base_url }}/"' in runs
     upload = next(s for s in build_steps if s.get("uses", "").startswith("actions/upload-pages-artifact"))
     assert upload["with"]["path"] == "_site"
     # the build cache is restored before the build (and saved after it), so CI builds are incremental too
@@ -370,3 +371,56 @@ def test_repository_workflow_installs_this_checkout_and_init_writes_the_skeleton
     target = tmp_path / "desk/.github/workflows/pages.yml"
     assert target in written and target.read_bytes() == WORKFLOWS[1].read_bytes()
     assert not any("dot-" in p.as_posix() for p in written)
+
+
+# --------------------------------------------------------------------------- nothing broken goes out
+
+BROKEN_LINKS = {
+    "content/articles/broken.md": "---\ntitle: Broken\ndate: 2023-11-05\nactors: [KH]\n---\n"
+                                  "See [x](/articles/nope/).\n\nAnd [[Baghdad#No such heading]].\n",
+}
+
+
+def test_deploy_refuses_what_check_calls_an_error(site: Path, origin: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    write_site(site, BROKEN_LINKS, site_yml=None)
+    git(site, "add", "-A")
+    git(site, "commit", "--quiet", "-m", "A broken link")
+    code, _, err = run(capsys, "--site", str(site))
+    assert code == 1
+    assert "content/articles/broken.md:6: error:" in err and "/articles/nope/" in err
+    assert "content/articles/broken.md:8: error:" in err and "no-such-heading" in err
+    assert "nothing was deployed" in err
+    assert not has_branch(origin) and not has_branch(site)
+
+
+def _workflow_build(flow_path: Path, site: Path, base_url: str) -> subprocess.CompletedProcess[str]:
+    """The shipped workflow's Build step, run as the job would (with `briefing` on PATH)."""
+    flow = yaml.safe_load(flow_path.read_text(encoding="utf-8"))
+    (step,) = [s for s in flow["jobs"]["build"]["steps"] if "briefing build" in s.get("run", "")]
+    script = step["run"].replace("${{ steps.pages.outputs.base_url }}", base_url.rstrip("/"))
+    shim = site.parent / "bin"
+    shim.mkdir(exist_ok=True)
+    (shim / "briefing").write_text(f"#!/bin/sh\nexec {sys.executable} -m generator \"$@\"\n")
+    (shim / "briefing").chmod(0o755)
+    env = {**os.environ, "PATH": f"{shim}{os.pathsep}{os.environ['PATH']}", "PYTHONPATH": str(REPO)}
+    return subprocess.run(["bash", "-e", "-c", script], cwd=site, capture_output=True, text=True, env=env)
+
+
+@pytest.mark.parametrize("path", WORKFLOWS, ids=["repository", "skeleton"])
+def test_the_workflow_and_deploy_publish_the_same_files(path: Path, site: Path, origin: Path,
+                                                          capsys: pytest.CaptureFixture[str]) -> None:
+    base = "https://user.github.io/repo/"
+    proc = _workflow_build(path, site, base)
+    assert proc.returncode == 0, proc.stderr
+    uploaded = read_tree(site / "_site")
+    assert MARKER not in uploaded  # the build's bookkeeping is not published
+    assert run(capsys, "--site", str(site))[0] == 0
+    assert sorted(branch_files(origin, "gh-pages")) == sorted(uploaded)
+
+
+@pytest.mark.parametrize("path", WORKFLOWS, ids=["repository", "skeleton"])
+def test_the_workflow_fails_on_what_check_calls_an_error(path: Path, site: Path) -> None:
+    write_site(site, BROKEN_LINKS, site_yml=None)
+    proc = _workflow_build(path, site, "https://user.github.io/repo/")
+    assert proc.returncode == 1
+    assert "content/articles/broken.md:6: error:" in proc.stderr

@@ -15,7 +15,7 @@ from typing import Sequence
 from generator import __version__
 from generator.commands.policy import CollectorPolicy
 from generator.engine.build import BuildResult, build, summary
-from generator.diagnostics import Diagnostic
+from generator.diagnostics import Diagnostic, counted
 from generator.content.markdown import parser_kind
 from generator.progress import Meter
 
@@ -62,6 +62,12 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--strict", action="store_true",
                    help="run the checks of `briefing check` first; any error or warning fails the build, nothing is written")
     p.add_argument("--timings", action="store_true", help="also print how long each step of the build took")
+    checking = p.add_mutually_exclusive_group()
+    checking.add_argument("--check", action="store_true", dest="check", default=None,
+                          help="after writing, check the output as `briefing check` does and exit 1 on any error "
+                               f"(done by default on sites of up to {AUDIT_BY_DEFAULT} pages)")
+    checking.add_argument("--no-check", action="store_false", dest="check",
+                          help="do not check the output after writing")
     p.set_defaults(run=cmd_build)
 
     p = sub.add_parser("check", help="report every problem without writing anything")
@@ -86,6 +92,8 @@ def _parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("init", help="create a new briefing site in a folder")
     p.add_argument("folder", type=Path)
+    p.add_argument("--base-url", help="the site's address, e.g. https://user.github.io/repo/ "
+                                      "(default: from the git remote `origin`, if it is on GitHub)")
     p.set_defaults(run=cmd_init)
 
     p = sub.add_parser("deploy", help="build for production and push it to the gh-pages branch")
@@ -98,6 +106,11 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--force", action="store_true", help="deploy even if the branch has commits not made by a deploy")
     p.set_defaults(run=cmd_deploy)
     return parser
+
+
+# Up to this many pages, `build` checks its output (links, anchors, files) as `check` does:
+# about 1 ms a page, so a 10,000-document site asks for it with --check (deploy always does).
+AUDIT_BY_DEFAULT = 3000
 
 
 def _site_options(p: argparse.ArgumentParser) -> None:
@@ -120,12 +133,17 @@ def _report(diagnostics: Sequence[Diagnostic]) -> None:
 
 
 def _audit(result: BuildResult) -> str:
+    from generator.output.audit import unprofiled_tags
+
     numbers = summary(result)
     held = numbers["held_back"]
-    held_text = ", ".join(f"{n} {reason.replace('tlp:', 'TLP:').upper() if reason.startswith('tlp') else reason}"
-                          for reason, n in held.items()) or "none"
-    return (f"published {numbers['documents']} documents, {numbers['entities']} actors and places; "
-            f"held back: {held_text}")
+    held_text = ", ".join(
+        [f"{n} {reason.replace('tlp:', 'TLP:').upper()}" if reason.startswith("tlp") else counted(n, reason)
+         for reason, n in held.items()]
+        + ([counted(numbers["held_assets"], "asset")] if numbers["held_assets"] else [])) or "none"
+    note = unprofiled_tags(result.site) if result.site is not None else ""
+    return (f"{note + chr(10) if note else ''}published {counted(numbers['documents'], 'document')}, "
+            f"{counted(numbers['entities'], 'actor or place', 'actors and places')}; held back: {held_text}")
 
 
 def _checked(result: BuildResult) -> BuildResult:
@@ -159,8 +177,7 @@ def cmd_build(args: argparse.Namespace) -> int:
                                policy=CollectorPolicy()))
         if len(trial.diagnostics):
             _report(list(trial.diagnostics))
-            errors, warnings = len(trial.diagnostics.errors), len(trial.diagnostics.warnings)
-            print(f"build failed (--strict): {errors} errors, {warnings} warnings; "
+            print(f"build failed (--strict): {trial.diagnostics.tally()}; "
                   f"the previous site in {trial.config.output_dir} is untouched", file=sys.stderr)
             return 1
     meter = Meter(sys.stderr) if sys.stderr.isatty() else None  # progress on a terminal only
@@ -172,8 +189,7 @@ def cmd_build(args: argparse.Namespace) -> int:
             meter.clear()
     _report(list(result.diagnostics))
     if not result.ok:
-        n = len(result.diagnostics.errors)
-        print(f"build failed: {n} error{'s' if n != 1 else ''}; the previous site in {result.config.output_dir} is untouched",
+        print(f"build failed: {counted(len(result.diagnostics.errors), 'error')}; the previous site in {result.config.output_dir} is untouched",
               file=sys.stderr)
         return 1
     written = result.written
@@ -184,7 +200,24 @@ def cmd_build(args: argparse.Namespace) -> int:
     if args.timings:
         print("timings: " + ", ".join(f"{step} {seconds:.2f} s" for step, seconds in result.timings.items()))
         print(f"markdown: {parser_kind()}")
+    problems: list[Diagnostic] = []
+    if args.check or (args.check is None and not args.strict and len(result.pages) <= AUDIT_BY_DEFAULT):
+        from generator.output.audit import audit_written, today_from
+
+        # what check calls an error; of its warnings, the site-wide ones (the content warnings are check's)
+        problems = [d for d in audit_written(result.site, result.pages, result.config, result.config.output_dir,
+                                             today_from(os.environ)) if d.level == "error"]
+    from generator.output.audit import config_warnings
+
+    problems += config_warnings(result.config)  # (they cost nothing: every build says them)
+    problems = [d for d in problems if d not in set(result.diagnostics)]
+    _report(problems)
     print(_audit(result))
+    errors = [d for d in problems if d.level == "error"]
+    if errors:
+        print(f"the site in {result.config.output_dir} has {counted(len(errors), 'error')} that "
+              "`briefing check` reports (above); `briefing deploy` will not publish it", file=sys.stderr)
+        return 1 if args.check else 0
     return 0
 
 
@@ -199,8 +232,7 @@ def cmd_check(args: argparse.Namespace) -> int:
         print(json.dumps([d.as_dict() for d in items], indent=2))
     else:
         _report(items)
-        errors, warnings = len(result.diagnostics.errors), len(result.diagnostics.warnings)
-        print(f"{errors} errors, {warnings} warnings", file=sys.stderr)
+        print(result.diagnostics.tally(), file=sys.stderr)
     return 0 if result.ok else 1
 
 
@@ -256,13 +288,19 @@ def cmd_new(args: argparse.Namespace) -> int:
 
 
 def cmd_init(args: argparse.Namespace) -> int:
-    from generator.commands.scaffold import ScaffoldError, init_site
+    from generator.commands.scaffold import ScaffoldError, base_url_for, init_site
 
     try:
-        written = init_site(args.folder)
+        base_url, origin = base_url_for(args.folder, args.base_url)
+        written = init_site(args.folder, base_url)
     except ScaffoldError as exc:
         print(f"briefing: error: {exc}", file=sys.stderr)
         return 1
+    if origin == "a placeholder":
+        print(f"briefing: warning: base_url is a placeholder ({base_url}): set your site's address in "
+              f"{args.folder / 'site.yml'} (or run init with --base-url)", file=sys.stderr)
+    else:
+        print(f"base_url: {base_url} (from {origin})")
     print(f"created a briefing site in {args.folder} ({len(written)} files); next: cd {args.folder} && briefing build")
     return 0
 

@@ -25,7 +25,8 @@ from generator import __version__
 from generator.commands.policy import CollectorPolicy
 from generator.engine.build import BuildResult, build
 from generator.content.config import SiteConfig, load_config
-from generator.diagnostics import Diagnostic, Diagnostics
+from generator.diagnostics import Diagnostic, Diagnostics, counted
+from generator.output.audit import audit_written, today_from
 from generator.output.write import MARKER
 
 TRAILER = "Deployed-by: briefing"
@@ -131,10 +132,15 @@ def _build(config: SiteConfig, out: Path, cname: str) -> BuildResult:
     result = build(config.root, output=out, base_url=f"https://{cname}/" if cname else None, drafts=False,
                    policy=CollectorPolicy())
     if not result.ok:
-        n = len(result.diagnostics.errors)
-        raise DeployError(f"the build failed with {n} error{'s' if n != 1 else ''}; nothing was deployed",
-                          list(result.diagnostics))
+        raise DeployError(f"the build failed with {counted(len(result.diagnostics.errors), 'error')}; "
+                          "nothing was deployed", list(result.diagnostics))
     (out / MARKER).unlink(missing_ok=True)  # build bookkeeping, not part of the site
+    # what `briefing check` calls an error (a link to nothing, a missing #anchor or image) never goes out
+    problems = audit_written(result.site, result.pages, result.config, out, today_from(os.environ))
+    errors = [d for d in problems if d.level == "error"]
+    if errors:
+        raise DeployError(f"the site has {counted(len(errors), 'error')} that `briefing check` reports "
+                          "(above); nothing was deployed", errors)
     if cname:
         (out / "CNAME").write_text(cname + "\n", encoding="utf-8")
     return result

@@ -13,10 +13,12 @@ import dataclasses
 import functools
 import hashlib
 import os
+import re
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterator
+from urllib.parse import unquote
 
 from generator import parallel
 from generator.content.cache import Cache, stamp_of
@@ -26,6 +28,10 @@ from generator.progress import Progress
 from generator.content.yamltext import YamlProblem, load_mapping
 
 SECTIONS = ("articles", "notes", "actors", "places")
+DOCUMENT_SECTIONS = ("articles", "notes")  # only Markdown documents are published from these
+# Editor backups, lock and swap files: never content, wherever they are (a copy of a
+# restricted note must not be published beside it).
+_DROPPINGS_SUFFIXES = ("~", ".bak", ".orig", ".rej", ".swp", ".swo", ".swx", ".tmp", ".part", ".crdownload")
 MAX_BYTES = 5 * 1024 * 1024  # a Markdown document larger than this is a mistake
 
 
@@ -40,6 +46,7 @@ class SourceDoc:
     body_line: int  # line of the file on which the body starts
     digest: str  # sha256 of the file's bytes
     meta_digest: str = ""  # sha256 of the front-matter alone: what listings of the document show
+    refs: tuple[str, ...] = ()  # local files the body points at (see local_refs): which assets it uses
 
     def line(self, key: str) -> int:
         return self.key_lines.get(key, 1)
@@ -192,6 +199,10 @@ def _step(content: Path, rel_content: str,
     rel = f"content/{rel_content}"
     section, _, rest = rel_content.partition("/")
     if os.path.splitext(rel_content)[1].lower() not in (".md", ".markdown"):
+        if section in DOCUMENT_SECTIONS and rest:
+            return Diagnostic(rel, 0, "error", f"not a document: only Markdown files belong in content/{section}/, "
+                                               "and nothing else is published from there; put attachments in an "
+                                               "assets folder such as content/files/ (or delete the file)")
         return Asset(rel, rel_content, content / rel_content)
     if section not in SECTIONS or not rest:
         return Diagnostic(rel, 0, "warning", f"ignored: Markdown files belong in content/{{{','.join(SECTIONS)}}}/")
@@ -272,13 +283,47 @@ def content_files(top: Path) -> list[str]:
 
 
 def walk_names(top: Path) -> Iterator[tuple[str, str]]:
-    """(folder, file name) of every content file below `top`, unsorted: hidden folders
-    and editor droppings are never content."""
+    """(folder, file name) of every content file below `top`, unsorted: hidden files and
+    folders and editor droppings (see is_dropping) are never content."""
     for dirpath, dirnames, filenames in os.walk(top):
         dirnames[:] = [d for d in dirnames if not d.startswith(".")]
         for name in filenames:
-            if not (name.startswith((".", "#")) or name.endswith(("~", ".swp", ".swx", ".tmp"))):
+            if not is_dropping(name):
                 yield dirpath, name
+
+
+def is_dropping(name: str) -> bool:
+    """A hidden file, an editor's backup, lock or swap file (`x.md~`, `x.md.bak`, `x.md.orig`,
+    `.x.md.swp`, `#x.md#`, `.#x.md`, `x.tmp`): not content, never published."""
+    return name.startswith((".", "#")) or name.lower().endswith(_DROPPINGS_SUFFIXES)
+
+
+# Where a body points: Markdown links and images, reference definitions, and HTML attributes.
+_REF = re.compile(
+    r"\]\(\s*<?([^)\s>]+)"  # [text](target) and ![alt](target)
+    r"|^[ ]{0,3}\[[^\]\n]+\]:[ \t]*<?([^\s>]+)"  # [label]: target
+    r"|\b(?:src|href|poster|data)\s*=\s*[\"']?([^\"'\s>]+)",  # <img src=...> in raw HTML
+    re.M | re.I,
+)
+_SCHEME = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.-]*:|^//")
+
+
+def local_refs(body: str) -> tuple[str, ...]:
+    """The local files a body points at, as paths without a leading `/`, `./` or `../` and
+    without query or fragment (`/images/a%20b.svg?x#y` -> `images/a b.svg`), sorted, once each.
+    Whether one is a given asset is decided by suffix (see generator/site/assets.py)."""
+    if "](" not in body and "]:" not in body and "=" not in body:
+        return ()
+    found = set()
+    for match in _REF.finditer(body):
+        target = match.group(1) or match.group(2) or match.group(3)
+        if not target or _SCHEME.match(target):
+            continue
+        path = unquote(target.split("#", 1)[0].split("?", 1)[0])
+        parts = [p for p in path.split("/") if p not in ("", ".", "..")]
+        if parts:
+            found.add("/".join(parts))
+    return tuple(sorted(found))
 
 
 def parse_source(rel: str, section: str, stem: str, data: bytes, diags: Diagnostics) -> SourceDoc | None:
@@ -319,4 +364,5 @@ def parse_source(rel: str, section: str, stem: str, data: bytes, diags: Diagnost
     body = text[stop + 1 :] if stop >= 0 else ""
     digest = hashlib.sha256(data).hexdigest()
     meta_digest = hashlib.sha256(text[: stop if stop >= 0 else len(text)].encode("utf-8", "surrogatepass")).hexdigest()
-    return SourceDoc(rel, section, stem, mapping.data, mapping.key_lines, body, end + 2, digest, meta_digest)
+    return SourceDoc(rel, section, stem, mapping.data, mapping.key_lines, body, end + 2, digest, meta_digest,
+                     local_refs(body))

@@ -51,6 +51,7 @@ class Document:
     draft: bool = False
     extra: Mapping[str, Any] = field(default_factory=dict)
     lines: Mapping[str, int] = field(default_factory=dict)  # front-matter key -> line
+    refs: tuple[str, ...] = ()  # local files the body points at (content.load.local_refs)
 
     # Worked out once per object (they are frozen): pages ask for them by the million.
     @cached_property
@@ -80,6 +81,7 @@ class Entity:
     coordinates: tuple[float, float] | None = None
     extra: Mapping[str, Any] = field(default_factory=dict)
     lines: Mapping[str, int] = field(default_factory=dict)  # front-matter key -> line
+    refs: tuple[str, ...] = ()  # local files the body points at (content.load.local_refs)
 
     @cached_property
     def ref(self) -> Ref:
@@ -93,6 +95,20 @@ class Entity:
     @property
     def has_profile(self) -> bool:
         return bool(self.path)
+
+
+@dataclass(frozen=True)
+class SharedName:
+    """A name (title, slug or alias, by its key) that two or more profiles claim."""
+
+    kind: str  # "actor" | "place": the profiles of that kind that claim it; "" for all (what a [[link]] sees)
+    name: str  # as the first of these profiles (by path) writes it
+    claims: tuple[tuple[Ref, str], ...]  # (profile, "title" | "slug" | "alias"), by the profiles' titles
+    chosen: Ref | None  # the one profile holding it as its title (else as its slug), if exactly one does
+
+    @property
+    def candidates(self) -> tuple[Ref, ...]:
+        return tuple(ref for ref, _ in self.claims)
 
 
 @dataclass(frozen=True)
@@ -111,6 +127,11 @@ class Site:
     parent: Mapping[Ref, Ref]  # place -> the place it is within
     affiliations: Mapping[Ref, tuple[Ref, ...]]  # actor -> actors it is affiliated with
     held_back: Mapping[str, int]  # "draft" / "tlp:amber" ... -> count of documents left out
+    held_assets: tuple[str, ...] = ()  # content assets left out: only held-back documents use them
+    # (kind, name key) -> a name that two or more profiles of that kind claim and none holds as its
+    # title or slug alone: a tag by it means none of them (see possibly)
+    ambiguous: Mapping[tuple[str, str], SharedName] = field(default_factory=dict)
+    possibly: Mapping[Ref, tuple[Ref, ...]] = field(default_factory=dict)  # profile -> documents tagged with an ambiguous name it claims
 
     def docs_of_kind(self, kind: str) -> list[Document]:
         return [d for d in self.documents.values() if d.kind == kind]

@@ -152,6 +152,7 @@ def to_document(src: SourceDoc, diags: Diagnostics) -> Document | None:
         draft=f.flag("draft"),
         extra=f.mapping("extra"),
         lines=dict(src.key_lines),
+        refs=src.refs,
     )
     return doc if f.ok else None
 
@@ -206,6 +207,7 @@ def to_entity(src: SourceDoc, diags: Diagnostics) -> Entity | None:
         coordinates=_coordinates(f) if kind == "place" else None,
         extra=f.mapping("extra"),
         lines=dict(src.key_lines),
+        refs=src.refs,
     )
     return entity if f.ok else None
 

@@ -29,6 +29,28 @@ MAX_NODES = 20_000
 MAX_DEPTH = 100
 
 
+# A plain (unquoted) YAML date value, which the loader turns into a date: `key: 2023-02-30`
+# or a list item `- 2023-02-30`. YAML's timestamp form; `2024-13-45` matches and is impossible.
+_DATE_VALUE = re.compile(r"(?m)^[^\S\n]*(?:-[^\S\n]+)?(?:([^\s#:'\"\[\{][^:#\n]*?)[^\S\n]*:[^\S\n]+)?"
+                         r"(\d{4})-(\d\d?)-(\d\d?)(?=[^\S\n]*(?:#|$|[Tt ]\d))")
+
+
+def _impossible_date(text: str, first_line: int) -> "YamlProblem | None":
+    """The first date-looking value that is no real date, as a problem at its own line."""
+    import datetime as dt
+
+    for match in _DATE_VALUE.finditer(text):
+        try:
+            dt.date(int(match.group(2)), int(match.group(3)), int(match.group(4)))
+        except ValueError as exc:
+            line = first_line + text[: match.start()].count("\n")
+            key = (match.group(1) or "").strip()
+            value = f"{match.group(2)}-{match.group(3)}-{match.group(4)}"
+            what = f"`{key}`" if key else "a list item"
+            return YamlProblem(line, f"{what} is not a real date: `{value}` ({exc}); write YYYY-MM-DD")
+    return None
+
+
 class YamlProblem(Exception):
     def __init__(self, line: int, message: str):
         super().__init__(message)
@@ -65,6 +87,9 @@ def load_mapping(text: str, first_line: int = 1) -> Mapping:
     except yaml.YAMLError as exc:
         raise YamlProblem(first_line, "invalid YAML: " + " ".join(str(exc).split())) from None
     except (ValueError, OverflowError, RecursionError) as exc:  # e.g. an int of more than 4,300 digits
+        bad_date = _impossible_date(text, first_line)
+        if bad_date is not None:
+            raise bad_date from None
         raise YamlProblem(first_line, "invalid YAML value: " + " ".join(str(exc).split())[:200]) from None
     if data is None:
         data = {}

@@ -17,6 +17,7 @@ their bodies rendered in one pass on every core, and so are pages
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import hashlib
 import os
 import tempfile
@@ -32,6 +33,7 @@ from generator import code_version, parallel
 from generator.content import markdown, schema
 from generator.pages import render, search
 from generator.site import graph
+from generator.site.assets import split_assets
 from generator.content.cache import Cache
 from generator.content.config import SiteConfig
 from generator.diagnostics import Diagnostics
@@ -86,6 +88,7 @@ class Plan:
     linked: graph.Linked
     bodies: dict[Ref, render.Body]
     pages: list[render.Page]
+    assets: tuple[Asset, ...]  # the content assets to publish (see generator/site/assets.py)
 
 
 @dataclass
@@ -127,7 +130,7 @@ def _run(config: SiteConfig, cache: Cache, drafts: bool, write: bool, in_place: 
     env, salt, linked, bodies, pages = planned.env, planned.salt, planned.linked, planned.bodies, planned.pages
     if not write:
         result.pages = _render_in_memory(env, pages, cache, diags)
-        result.copied = tuple(output_file(dest) for _, dest in copies_of(config, loaded.assets))
+        result.copied = tuple(output_file(dest) for _, dest in copies_of(config, planned.assets))
         result.rendered_pages = len(pages)
         clock.lap("render")
         return
@@ -137,7 +140,7 @@ def _run(config: SiteConfig, cache: Cache, drafts: bool, write: bool, in_place: 
     state = BuildState(config, env, salt, planned.urls, linked.site, published, bodies, pages, {})
     saving = saving_for(state) if saving_for is not None else None
     try:
-        state.prints = _write(config, env, salt, pages, copies_of(config, loaded.assets), cache, in_place, result,
+        state.prints = _write(config, env, salt, pages, copies_of(config, planned.assets), cache, in_place, result,
                               progress, saving, first)
     except OutputError as exc:
         diags.error(str(config.output_dir), 0, str(exc))
@@ -177,6 +180,10 @@ def _plan(config: SiteConfig, cache: Cache, drafts: bool, loaded: Loaded, result
     to_publish = [doc for ref, doc in cat.documents.items() if ref in cat.published_docs]
     with contextlib.closing(render.doc_items(env).start_fill(to_publish)) as entries:
         linked = graph.link(cat, links, diags, frozenset(failed_names))
+        shown, held = split_assets(loaded.assets, _refs(cat, published=True), _refs(cat, published=False))
+        if held:
+            linked = dataclasses.replace(linked, site=dataclasses.replace(
+                linked.site, held_assets=tuple(a.rel for a in held)))
         result.site = linked.site
         clock.lap("link")
         policy.settled()
@@ -194,7 +201,16 @@ def _plan(config: SiteConfig, cache: Cache, drafts: bool, loaded: Loaded, result
         policy.settled()
         entries.finish()
         clock.lap("listing entries")
-    return Plan(env, salt, urls, linked, bodies, pages)
+    return Plan(env, salt, urls, linked, bodies, pages, shown)
+
+
+def _refs(cat: graph.Catalog, published: bool) -> Iterator[tuple[str, ...]]:
+    """The local files that published (or held-back) documents and profiles point at."""
+    for ref, doc in cat.documents.items():
+        if (ref in cat.published_docs) == published:
+            yield doc.refs
+    if published:
+        yield from (e.refs for e in cat.entities.values() if e.has_profile)
 
 
 # ---------------------------------------------------------------------------- markdown
@@ -641,4 +657,5 @@ def summary(result: BuildResult) -> dict[str, Any]:
         "entities": len(site.entities) if site else 0,
         "pages": len(result.pages),
         "held_back": dict(site.held_back) if site else {},
+        "held_assets": len(site.held_assets) if site else 0,
     }

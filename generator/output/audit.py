@@ -69,6 +69,15 @@ def audit(site: Site, pages: Mapping[str, bytes], files: Collection[str], config
     return sorted(set(problems + content_warnings(site, today) + config_warnings(config)))
 
 
+def audit_written(site: Site, pages: Mapping[str, bytes], config: SiteConfig, output_dir: Path,
+                  today: dt.date) -> list[Diagnostic]:
+    """`audit` of a build written to `output_dir`: the files it links to are those the folder holds."""
+    pages_at = {output_file(p) for p in pages}
+    files = [p.relative_to(output_dir).as_posix() for p in output_dir.rglob("*")
+             if p.is_file() and p.relative_to(output_dir).as_posix() not in pages_at]
+    return audit(site, pages, files, config, today)
+
+
 def config_warnings(config: SiteConfig) -> list[Diagnostic]:
     """Feeds and sitemaps need absolute URLs, which a path-only `base_url` cannot give."""
     if Urls(config.base_url).origin:
@@ -101,6 +110,18 @@ def content_warnings(site: Site, today: dt.date) -> list[Diagnostic]:
                 f"and no other profile points at it{held_back}",
             ))
     return out
+
+
+def unprofiled_tags(site: Site, limit: int = 10) -> str:
+    """The publish audit's note on the tags that made pages with no profile ('' when none): the
+    most used first. A note, not a warning: a tag needs no profile (one close to a profile's
+    name is a warning of the build: generator/site/names.py)."""
+    tags = sorted((e for e in site.entities.values() if not e.has_profile),
+                  key=lambda e: (-len(site.tagged.get(e.ref, ())), e.title.casefold(), e.ref))
+    if not tags:
+        return ""
+    shown = ", ".join(e.title for e in tags[:limit]) + (f" and {len(tags) - limit} more" if len(tags) > limit else "")
+    return f"{len(tags)} tag{'s' if len(tags) != 1 else ''} made pages with no profile: {shown}"
 
 
 def _future_dates(doc: Document, today: dt.date) -> Iterator[Diagnostic]:
@@ -288,13 +309,20 @@ class _Locator:
             if item.path:
                 self.sources[page_path(item.ref)] = item
         self.bodies: dict[str, list[str]] = {}
+        self._found: dict[tuple[str, str], tuple[str, int] | None] = {}
 
     def __call__(self, page: str, found: Found) -> tuple[str, int] | None:
+        key = (page, found.url)  # a URL a page repeats is looked for once
+        if key not in self._found:
+            self._found[key] = self._locate(page, found.url)
+        return self._found[key]
+
+    def _locate(self, page: str, url: str) -> tuple[str, int] | None:
         item = self.sources.get(page)
         if item is None:
             return None
         for i, line in enumerate(self._body(item)):
-            if _writes(line, found.url, self.base_path):
+            if _writes(line, url, self.base_path):
                 return item.path, item.body_line + i
         return None
 

@@ -333,9 +333,10 @@ class OutputTree:
 
     def commit(self) -> WriteResult:
         assert self.fresh is not None
-        for rel in self.spare_files:
-            if rel not in self.files:
-                _unlink(os.path.join(self._root, rel))
+        gone = [rel for rel in self.spare_files if rel not in self.files]
+        for rel in gone:
+            _unlink(os.path.join(self._root, rel))
+        _prune_folders(self._root, gone)
         _write_manifest(self.fresh, self.files)
         changed = sum(1 for rel, h in self.files.items() if self.old.get(rel) != h)
         removed = sum(1 for rel in self.old if rel not in self.files)
@@ -351,6 +352,7 @@ class OutputTree:
         for rel in removed:
             check_rel(rel)
             _unlink(os.path.join(self._root, rel))
+        _prune_folders(self._root, removed)
         changed = sum(1 for rel, h in files.items() if self.old.get(rel) != h)
         if changed or removed or not (self.output / MARKER).is_file():
             _write_manifest(self.output, files)
@@ -360,6 +362,19 @@ class OutputTree:
     def abort(self) -> None:
         """Leave the live site alone; the spare stays marked unknown."""
         self.fresh = None
+
+
+def _prune_folders(root: str, removed: list[str]) -> None:
+    """Remove the folders that the removal of these files left empty (a deleted document's
+    `articles/x/`), deepest first; a folder that still holds anything stays."""
+    folders = {rel.rsplit("/", 1)[0] for rel in removed if "/" in rel}
+    for folder in sorted(folders, key=lambda f: -f.count("/")):
+        while folder:
+            try:
+                os.rmdir(os.path.join(root, folder))
+            except OSError:  # not empty (or already gone)
+                break
+            folder = folder.rsplit("/", 1)[0] if "/" in folder else ""
 
 
 def _write_manifest(folder: Path, files: dict[str, str]) -> None:

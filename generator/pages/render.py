@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import re
 import sys
 import traceback
 from dataclasses import dataclass
@@ -67,11 +68,13 @@ def plan(site: Site, bodies: Mapping[Ref, Body], config: SiteConfig, urls: Urls)
     for kind, label in (("actor", "Actors"), ("place", "Places")):
         rows = [(e, len(site.tagged.get(e.ref, ()))) for e in site.entities_of_kind(kind)]
         pages.append(Page(section_path(kind), "entity_index.html", {"title": label, "kind": kind, "rows": rows,
+                                                                    "ambiguous": _ambiguous(site, kind),
                                                                     **(extra.places_index() if kind == "place" else {})}))
     for doc in docs:
         pages.append(Page(page_path(doc.ref), "document.html", _document_context(site, bodies, doc)))
+    shares = _shares(site)
     for entity in site.entities.values():
-        context = {**_entity_context(site, bodies, entity), **extra.entity(entity)}
+        context = {**_entity_context(site, bodies, entity, shares.get(entity.ref, [])), **extra.entity(entity)}
         pages.append(Page(page_path(entity.ref), "entity.html", context))
         pages.append(Page(feed_path(entity.ref), "feed.xml", {
             "title": f"{entity.title} — {config.title}", "self_path": feed_path(entity.ref),
@@ -120,7 +123,25 @@ def _document_context(site: Site, bodies: Mapping[Ref, Body], doc: Document) -> 
     }
 
 
-def _entity_context(site: Site, bodies: Mapping[Ref, Body], entity: Entity) -> dict[str, Any]:
+def _ambiguous(site: Site, kind: str) -> list[tuple[str, list[Entity]]]:
+    """The index's disambiguation entries: each name that several profiles of this kind share, and them."""
+    rows = [(shared.name, [site.entities[r] for r in shared.candidates if r in site.entities])
+            for (of_kind, _), shared in site.ambiguous.items() if of_kind == kind]
+    return sorted(rows, key=lambda row: (row[0].casefold(), row[0]))
+
+
+def _shares(site: Site) -> dict[Ref, list[tuple[str, list[Entity]]]]:
+    """Profile -> the ambiguous names it claims, each with the other profiles that claim it."""
+    out: dict[Ref, list[tuple[str, list[Entity]]]] = {}
+    for shared in site.ambiguous.values():
+        for ref in shared.candidates:
+            others = [site.entities[r] for r in shared.candidates if r != ref and r in site.entities]
+            out.setdefault(ref, []).append((shared.name, others))
+    return out
+
+
+def _entity_context(site: Site, bodies: Mapping[Ref, Body], entity: Entity,
+                    shares: list[tuple[str, list[Entity]]]) -> dict[str, Any]:
     ref = entity.ref
     parent = site.parent.get(ref)
     return {
@@ -135,6 +156,8 @@ def _entity_context(site: Site, bodies: Mapping[Ref, Body], entity: Entity) -> d
         "parent": site.entities[parent] if parent else None,
         "children": [site.entities[r] for r in site.children.get(ref, ())],
         "feed": feed_path(ref),
+        "possibly": [site.documents[r] for r in site.possibly.get(ref, ())],  # tagged by a name it shares
+        "shares": shares,  # (name, other profiles claiming it)
     }
 
 
@@ -403,6 +426,11 @@ def warm_up(env: jinja2.Environment, pages: Iterable[Page]) -> None:
             return  # the build reported it
 
 
+# Characters that XML 1.0 forbids and HTML reports as parse errors (a NUL written as `\0` in
+# YAML, a stray control character): shown as U+FFFD, so feeds stay well-formed XML.
+_NOT_IN_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+
+
 def render_pages(env: jinja2.Environment, pages: Iterable[Page], diags: Diagnostics) -> dict[str, bytes]:
     """Render pages to bytes; template problems become diagnostics (first one per template)."""
     out: dict[str, bytes] = {}
@@ -414,7 +442,7 @@ def render_pages(env: jinja2.Environment, pages: Iterable[Page], diags: Diagnost
         if template is None:
             continue
         try:
-            out[page.path] = template.render(page.context, page_path=page.path).encode("utf-8")
+            out[page.path] = _NOT_IN_XML.sub("\ufffd", template.render(page.context, page_path=page.path)).encode("utf-8")
         except Exception as exc:  # any template runtime error: report where, stop using it
             _report_runtime(exc, page.template, diags)
             cache[page.template] = None

@@ -3,7 +3,10 @@
 Two steps, with Markdown rendering in between (it is independent of the graph):
 1. :func:`catalog` resolves every tag to an entity (by title, alias or slug,
    case/accent-insensitively), creates entities for tags with no profile,
-   decides what is published, and reports slug and alias collisions.
+   decides what is published, and reports taken titles and slugs (errors), names
+   that several profiles share (warnings: a tag by one means the profile holding
+   it as its title or slug, else none, and the document is "possibly" about each)
+   and tags that narrowly miss a profile's name (warnings, see names.py).
 2. :func:`link` resolves `[[links]]`, then derives every relation the pages
    show from published documents only, so nothing held back leaks into counts,
    backlinks or related lists.
@@ -21,8 +24,9 @@ from typing import Iterable, Mapping
 
 from generator.diagnostics import Diagnostics
 from generator.content.markdown import HEADING_ID_PREFIX, WikiLink
-from generator.content.model import TLP_ORDER, Document, Entity, Ref, Site
+from generator.content.model import TLP_ORDER, Document, Entity, Ref, SharedName, Site
 from generator.content.text import name_key, slugify
+from generator.site.names import NearNames
 
 RELATED_LIMIT = 5
 RELATED_WINDOW = 12  # neighbours by date taken from each shared tag
@@ -37,6 +41,9 @@ class Catalog:
     published_entities: set[Ref]
     names: dict[str, Ref]  # key -> target of a [[link]]
     held_back: dict[str, int] = field(default_factory=dict)
+    shared: dict[tuple[str, str], SharedName] = field(default_factory=dict)  # (kind or "", key) -> see SharedName
+    possible: dict[Ref, tuple[Ref, ...]] = field(default_factory=dict)  # document -> profiles an ambiguous tag may mean
+    by_kind: dict[str, dict[str, Ref]] = field(default_factory=dict)  # kind -> name key -> what a tag by it means
 
     def is_published(self, ref: Ref) -> bool:
         return ref in self.published_docs or ref in self.published_entities
@@ -76,35 +83,51 @@ def catalog(
         else:
             published_docs.add(ref)
 
-    entities, profile_names = _profiles(profiles, diags)
-    by_kind: dict[str, dict[str, Ref]] = {"actor": {}, "place": {}}
-    for key, ref in profile_names.items():
-        by_kind[ref[0]].setdefault(key, ref)
+    entities, claims = _profiles(profiles, diags)
+    by_kind, shared = _name_table(entities, claims)
+    unprofiled: dict[tuple[str, str], list[tuple[str, str, int]]] = defaultdict(list)  # (kind, key) -> uses
 
-    def resolve_tag(kind: str, name: str) -> Ref:
+    def resolve_tag(kind: str, name: str, path: str, line: int, verb: str = "tag") -> Ref | SharedName:
+        """The entity a tag means (made for a tag with no profile), or the SharedName it may mean."""
         key = name_key(name)
         ref = by_kind[kind].get(key)
+        both = shared.get((kind, key))
+        if both is not None:
+            diags.warning(path, line, _shared_message(both, name, entities, verb))
+            return both if both.chosen is None else both.chosen
         if ref is None:
             ref = (kind, slugify(name))
             by_kind[kind][key] = ref
             entities.setdefault(ref, Entity(kind=kind, slug=ref[1], title=name.strip()))
+        if not entities[ref].has_profile:
+            unprofiled[(kind, key)].append((name, path, line))
         return ref
 
     # Published documents first, so that a tag's spelling comes from what is shown.
     doc_tags: dict[Ref, tuple[Ref, ...]] = {}
+    possible: dict[Ref, tuple[Ref, ...]] = {}
     published_entities = {ref for ref, e in entities.items() if e.has_profile}
     for ref in sorted(documents, key=lambda r: (r not in published_docs, documents[r].path)):
         doc = documents[ref]
-        tags = [resolve_tag("actor", n) for n, _ in doc.actor_names]
-        tags += [resolve_tag("place", n) for n, _ in doc.place_names]
+        found = [resolve_tag("actor", n, doc.path, line) for n, line in doc.actor_names]
+        found += [resolve_tag("place", n, doc.path, line) for n, line in doc.place_names]
+        tags = [t for t in found if type(t) is tuple]
         doc_tags[ref] = tuple(dict.fromkeys(tags))
+        maybe = [c for t in found if type(t) is SharedName for c in t.candidates if c not in doc_tags[ref]]
+        if maybe:
+            possible[ref] = tuple(dict.fromkeys(maybe))
         if ref in published_docs:
             published_entities.update(tags)
     for entity in [e for e in entities.values() if e.has_profile]:
-        for name, _ in entity.affiliation_names:
-            published_entities.add(resolve_tag("actor", name))
+        for name, line in entity.affiliation_names:
+            found_ref = resolve_tag("actor", name, entity.path, line, "name")
+            if type(found_ref) is tuple:
+                published_entities.add(found_ref)
         if entity.within_name:
-            published_entities.add(resolve_tag("place", entity.within_name[0]))
+            found_ref = resolve_tag("place", entity.within_name[0], entity.path, entity.within_name[1], "name")
+            if type(found_ref) is tuple:
+                published_entities.add(found_ref)
+    _warn_near_misses(unprofiled, claims, entities, diags)
 
     names: dict[str, Ref] = {}
     for ref, doc in documents.items():
@@ -115,10 +138,14 @@ def catalog(
         for key, ref in by_kind[kind].items():
             if not entities[ref].has_profile:
                 names[key] = ref
-    names.update(profile_names)  # profiles win over everything
+    names.update(by_kind[""])  # profiles win over everything
+    for (kind, key), both in shared.items():
+        if kind == "" and both.chosen is None:
+            names.pop(key, None)  # a [[link]] by it links to nothing: see _resolve_link
     ordered_docs = dict(sorted(documents.items(), key=lambda item: doc_order(item[1])))
     ordered_entities = dict(sorted(entities.items(), key=lambda item: entity_order(item[1])))
-    return Catalog(ordered_docs, ordered_entities, doc_tags, published_docs, published_entities, names, dict(held_back))
+    return Catalog(ordered_docs, ordered_entities, doc_tags, published_docs, published_entities, names,
+                   dict(held_back), shared, possible, {k: v for k, v in by_kind.items() if k})
 
 
 def _unique_documents(docs: Iterable[Document], diags: Diagnostics) -> dict[Ref, Document]:
@@ -132,31 +159,114 @@ def _unique_documents(docs: Iterable[Document], diags: Diagnostics) -> dict[Ref,
     return {doc.ref: doc for doc in by_slug.values()}
 
 
-def _profiles(profiles: Iterable[Entity], diags: Diagnostics) -> tuple[dict[Ref, Entity], dict[str, Ref]]:
+Claims = dict[str, list[tuple[Ref, str, str]]]  # name key -> (profile, "title" | "slug" | "alias", name as written)
+
+
+def _profiles(profiles: Iterable[Entity], diags: Diagnostics) -> tuple[dict[Ref, Entity], Claims]:
+    """The profiles by ref, and who claims which name. A second profile with a slug or a
+    title already taken is one error, at its `slug:` or `title:` line, and is left out; a
+    name that two profiles claim otherwise is shared (see _name_table), not an error."""
     entities: dict[Ref, Entity] = {}
-    names: dict[str, Ref] = {}
-    claimed_by: dict[str, str] = {}
+    titles: dict[str, Entity] = {}
+    claims: Claims = defaultdict(list)
     for entity in sorted(profiles, key=lambda e: e.path):
-        if entity.ref in entities:
-            diags.error(entity.path, 1, f"{entity.kind} slug `{entity.slug}` is already used by {entities[entity.ref].path}")
+        first = entities.get(entity.ref)
+        if first is not None:
+            diags.error(entity.path, entity.lines.get("slug", 1),
+                        f"{entity.kind} slug `{entity.slug}` is already used by {first.path}; set a different `slug:`")
+            continue
+        title_key = name_key(entity.title)
+        first = titles.get(title_key)
+        if first is not None and title_key:
+            diags.error(entity.path, entity.lines.get("title", 1),
+                        f"title `{entity.title}` is already the title of {first.path}; two profiles cannot share a "
+                        "title (make it an alias of one, or retitle one)")
             continue
         entities[entity.ref] = entity
-        for name in (entity.title, entity.slug, *entity.aliases):
+        titles[title_key] = entity
+        mine: dict[str, tuple[Ref, str, str]] = {}  # one profile naming itself twice claims a name once
+        for role, name in (("title", entity.title), ("slug", entity.slug), *(("alias", a) for a in entity.aliases)):
             key = name_key(name)
-            if not key:
-                continue
-            owner = names.get(key)
-            if owner is not None and owner != entity.ref:
-                diags.error(
-                    entity.path,
-                    entity.lines.get("aliases" if name in entity.aliases else "title", 1),
-                    f"name `{name}` is already claimed by {claimed_by[key]}; an alias belongs to one actor or place",
-                )
-                continue
-            names[key] = entity.ref
-            claimed_by[key] = entity.path
-    return entities, names
+            if key and key not in mine:
+                mine[key] = (entity.ref, role, name)
+        for key, claim in mine.items():
+            claims[key].append(claim)
+    return entities, claims
 
+
+def _name_table(entities: Mapping[Ref, Entity], claims: Claims
+                ) -> tuple[dict[str, dict[str, Ref]], dict[tuple[str, str], SharedName]]:
+    """What each name means, by kind ("" for all kinds: [[links]]), and the names that two or
+    more profiles claim. A shared name means the profile holding it as its title (else as its
+    slug) if exactly one does, else none of them."""
+    by_kind: dict[str, dict[str, Ref]] = {"actor": {}, "place": {}, "": {}}
+    shared: dict[tuple[str, str], SharedName] = {}
+    for key, found in claims.items():
+        for kind in ("actor", "place", ""):
+            mine = [c for c in found if c[0][0] == kind or not kind]
+            if len(mine) == 1:
+                by_kind[kind][key] = mine[0][0]
+            elif mine:
+                both = _shared_name(kind, mine, entities)
+                shared[(kind, key)] = both
+                if both.chosen is not None:
+                    by_kind[kind][key] = both.chosen
+    return by_kind, shared
+
+
+def _shared_name(kind: str, claims: list[tuple[Ref, str, str]], entities: Mapping[Ref, Entity]) -> SharedName:
+    ordered = sorted(claims, key=lambda c: entity_order(entities[c[0]]))
+    chosen = None
+    for role in ("title", "slug"):
+        holders = [ref for ref, r, _ in ordered if r == role]
+        if holders:
+            chosen = holders[0] if len(holders) == 1 else None
+            break
+    first = min(claims, key=lambda c: entities[c[0]].path)
+    return SharedName(kind, first[2], tuple((ref, role) for ref, role, _ in ordered), chosen)
+
+
+def _shared_message(both: SharedName, name: str, entities: Mapping[Ref, Entity], verb: str) -> str:
+    """The warning for a tag (verb "tag"), a profile's name of another ("name") or a [[link]] ("link")
+    by a name that several profiles claim."""
+    titles = {ref: entities[ref].title for ref in both.candidates}
+    if both.chosen is None:
+        todo = {"tag": "tag one", "name": "name one", "link": "link to one"}[verb]
+        return f"`{name}` may mean {_either(list(titles.values()))}: {todo} by its title or slug"
+    roles: dict[str, list[str]] = defaultdict(list)
+    for ref, role in both.claims:
+        if ref != both.chosen:
+            roles[role].append(titles[ref])
+    mine = dict(both.claims)[both.chosen]
+    others = " and ".join(f"{_ROLE_WORDS[role]} of {', '.join(roles[role])}" for role in ("title", "slug", "alias")
+                          if roles[role])
+    done = {"tag": "tagged as", "name": "taken as", "link": "links to"}[verb]
+    return f"`{name}` is {_ROLE_WORDS[mine]} of {titles[both.chosen]} and {others}: {done} {titles[both.chosen]}"
+
+
+_ROLE_WORDS = {"title": "the title", "slug": "the slug", "alias": "an alias"}
+
+
+def _either(names: list[str]) -> str:
+    return names[0] if len(names) == 1 else f"{', '.join(names[:-1])} or {names[-1]}"
+
+
+def _warn_near_misses(unprofiled: Mapping[tuple[str, str], list[tuple[str, str, int]]], claims: Claims,
+                      entities: Mapping[Ref, Entity], diags: Diagnostics) -> None:
+    """A tag with no profile that is close to a profile's name (see names.py): a warning at each
+    use. Worked out once per distinct name, against one index of each kind's profile names."""
+    if not unprofiled:
+        return
+    indexes = {kind: NearNames((name, ref) for found in claims.values() for ref, _, name in found if ref[0] == kind)
+               for kind in ("actor", "place")}
+    for (kind, _), uses in sorted(unprofiled.items()):
+        near = indexes[kind].near(uses[0][0])
+        if not near:
+            continue
+        meant = _either([f"`{n.name}`" + ("" if n.name == entities[n.target].title else f" ({entities[n.target].title})")
+                         for n in near])
+        for name, path, line in uses:
+            diags.warning(path, line, f"{kind} `{name}` matches no profile; did you mean {meant}?")
 
 
 @dataclass(frozen=True)
@@ -203,6 +313,11 @@ def link(
             co_actors[tag].update(a for a in actors if a != tag)
             co_places[tag].update(p for p in places if p != tag)
 
+    possibly: dict[Ref, list[Ref]] = defaultdict(list)
+    for ref in docs:
+        for candidate in cat.possible.get(ref, ()):
+            possibly[candidate].append(ref)
+
     parent: dict[Ref, Ref] = {}
     children: dict[Ref, list[Ref]] = defaultdict(list)
     affiliations: dict[Ref, tuple[Ref, ...]] = {}
@@ -236,6 +351,8 @@ def link(
         parent=parent,
         affiliations=affiliations,
         held_back=dict(sorted(cat.held_back.items())),
+        ambiguous={k: v for k, v in sorted(cat.shared.items()) if k[0] and v.chosen is None},
+        possibly={k: tuple(v) for k, v in possibly.items()},
     )
     return Linked(site, targets)
 
@@ -251,7 +368,13 @@ def _ranked(counter: Counter[Ref]) -> tuple[tuple[Ref, int], ...]:
 
 
 def _entity_by_name(cat: Catalog, kind: str, name: str) -> Ref | None:
-    ref = cat.names.get(name_key(name))
+    """The entity a profile's `within:` or `affiliations:` name means (catalog made it, and
+    warned about a name that several profiles share)."""
+    key = name_key(name)
+    both = cat.shared.get((kind, key))
+    if both is not None:
+        return both.chosen
+    ref = cat.by_kind.get(kind, {}).get(key) or cat.names.get(key)
     if ref and ref[0] == kind:
         return ref
     guess = (kind, slugify(name))
@@ -274,7 +397,13 @@ def _resolve_link(
     path = cat.path_of(source)
     item = cat.documents.get(source) or cat.entities[source]
     line = item.body_line + wl.line - 1
-    target = cat.names.get(name_key(wl.target))
+    both = cat.shared.get(("", name_key(wl.target)))
+    if both is not None:
+        message = _shared_message(both, f"[[{wl.target}]]", cat.entities, "link")
+        diags.warning(path, line, message + ("; shown as plain text" if both.chosen is None else ""))
+    target = cat.names.get(name_key(wl.target)) if both is None else both.chosen
+    if target is None and both is not None:
+        return None
     if target is None:
         hint = difflib.get_close_matches(name_key(wl.target), list(cat.names), n=1, cutoff=0.75)
         did_you_mean = f" (did you mean `{_title_of(cat, cat.names[hint[0]])}`?)" if hint else ""
