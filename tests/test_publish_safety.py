@@ -232,3 +232,33 @@ def test_a_bare_path_base_url_is_a_warning_on_every_build(tmp_path: Path, capsys
     for _ in range(3):  # full, then warm builds
         code, _, err = run(capsys, "build", "--site", str(site), "--output", str(out))
         assert code == 0 and "site.yml" in err and "base_url" in err and "warning" in err
+
+
+# --------------------------------------------------------------------------- TLP marking on every page
+
+
+def _marking(html: str) -> str:
+    import re
+
+    found = re.findall(r'<p class="wrap tlp-mark"><span class="tlp tlp-[a-z-]+" title="[^"]*">TLP:([A-Z+]+)</span></p>', html)
+    assert len(found) == 1, html[:2000]
+    return found[0]
+
+
+def test_every_page_carries_the_highest_tlp_of_what_it_shows(tmp_path: Path) -> None:
+    files = {**BASIC, "content/notes/amber.md": AMBER_NOTE.replace("![sketch](/images/sketch.svg)", ""),
+             "content/articles/other.md": "---\ntitle: Other\ndate: 2023-09-01\nplaces: [Basra]\n---\nBody.\n"}
+    site = write_site(tmp_path / "site", files)
+    clear = tmp_path / "clear"
+    assert build(site, output=clear).ok
+    pages = {rel: data.decode() for rel, data in read_tree(clear).items() if rel.endswith(".html")}
+    assert len(pages) > 15 and {_marking(html) for html in pages.values()} == {"CLEAR"}
+    (site / "site.yml").write_text("title: T\nbase_url: https://user.github.io/repo/\npublish: {max_tlp: amber}\n")
+    amber = tmp_path / "amber"
+    assert build(site, output=amber).ok
+    marks = {rel: _marking(data.decode()) for rel, data in read_tree(amber).items() if rel.endswith(".html")}
+    for rel in ("index.html", "notes/index.html", "timeline/index.html", "actors/index.html", "search/index.html",
+                "notes/amber/index.html", "actors/kataib-hezbollah/index.html"):
+        assert marks[rel] == "AMBER", rel
+    for rel in ("404.html", "places/basra/index.html", "articles/other/index.html"):
+        assert marks[rel] == "CLEAR", rel  # they show nothing of the AMBER note

@@ -28,7 +28,7 @@ from generator.pages import features
 from generator.content.config import SiteConfig
 from generator.diagnostics import Diagnostics
 from generator.content.markdown import LinkTarget, WikiLink, resolve
-from generator.content.model import Document, Entity, Ref, Site
+from generator.content.model import TLP_ORDER, Document, Entity, Ref, Site
 from generator.site.urls import Urls, feed_path, page_path, section_path
 
 THEME = Path(__file__).parent.parent / "theme"
@@ -88,9 +88,44 @@ def plan(site: Site, bodies: Mapping[Ref, Body], config: SiteConfig, urls: Urls)
                                                "updated": _newest(docs)}))
     # First: the search index is the longest page to render, so it should not start last.
     pages[:0] = [Page(*triple) for triple in extra.pages(bodies)]
+    # Pages that sum up the whole site (counts, names, the search index) show something of every
+    # published document: their TLP marking is the highest of the build (see page_tlp).
+    top = max((d.tlp for d in docs), key=TLP_ORDER.__getitem__, default="clear")
+    pages = [Page(p.path, p.template, {**p.context, "tlp_floor": top}) if p.template in _SITE_WIDE else p
+             for p in pages]
     sitemap = [p for p in pages if p.template.endswith(".html") and p.path != "404.html"]
     pages.append(Page("sitemap.xml", "sitemap.xml", {"pages": [(p.path, _lastmod(p)) for p in sitemap]}))
     return pages
+
+
+_SITE_WIDE = frozenset({"home.html", "entity_index.html", "search.html", "graph.html", "brief.html"})
+
+
+def page_tlp(context: Mapping[str, Any]) -> str:
+    """The TLP marking of a page (TLP 2.0: every page carries one): the highest level of the
+    documents it shows, and at least its `tlp_floor`; CLEAR when it shows none."""
+    best = TLP_ORDER.get(context.get("tlp_floor", "clear"), 0)
+
+    def walk(value: Any) -> None:
+        nonlocal best
+        kind = type(value)
+        if kind is Document:
+            best = max(best, TLP_ORDER[value.tlp])
+        elif kind is list or kind is tuple:
+            for item in value:
+                if type(item) is Document:
+                    best = max(best, TLP_ORDER[item.tlp])
+                elif type(item) not in _LEAVES:
+                    walk(item)
+        elif kind is dict or (kind not in _LEAVES and isinstance(value, Mapping)):
+            for item in value.values():
+                walk(item)
+
+    walk(context)
+    return _TLP_BY_ORDER[best]
+
+
+_TLP_BY_ORDER = {order: level for level, order in TLP_ORDER.items()}
 
 
 def _newest(docs: list[Document]) -> dt.date:
@@ -442,7 +477,9 @@ def render_pages(env: jinja2.Environment, pages: Iterable[Page], diags: Diagnost
         if template is None:
             continue
         try:
-            out[page.path] = _NOT_IN_XML.sub("\ufffd", template.render(page.context, page_path=page.path)).encode("utf-8")
+            marking = page_tlp(page.context) if page.template.endswith(".html") else "clear"
+            text = template.render(page.context, page_path=page.path, page_tlp=marking)
+            out[page.path] = _NOT_IN_XML.sub("\ufffd", text).encode("utf-8")
         except Exception as exc:  # any template runtime error: report where, stop using it
             _report_runtime(exc, page.template, diags)
             cache[page.template] = None
