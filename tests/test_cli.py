@@ -126,3 +126,40 @@ def test_progress_on_a_terminal_only_and_timings_on_request(tmp_path: Path) -> N
     timings = stdout.split("timings: ", 1)[1].splitlines()[0]
     for step in ("load+markdown", "link", "render+write"):
         assert f"{step} " in timings
+
+
+
+@pytest.mark.parametrize("command", ["build", "check", "serve", "new", "init", "deploy"])
+def test_each_subcommand_help_says_what_it_does_and_what_its_arguments_are(command: str) -> None:
+    import argparse
+    import subprocess
+    import sys
+
+    from generator.commands.cli import _parser
+
+    proc = subprocess.run([sys.executable, "-m", "generator", command, "--help"], capture_output=True, text=True)
+    assert proc.returncode == 0
+    assert any(l and l[0].isupper() and l.endswith(".") for l in proc.stdout.splitlines()), proc.stdout
+    sub = next(a for a in _parser()._actions if isinstance(a, argparse._SubParsersAction))
+    parser = sub.choices[command]
+    assert parser.description
+    for action in parser._actions:
+        assert action.help, f"{command}: {action.dest} has no help"
+        assert (action.option_strings[0] if action.option_strings else action.dest) in proc.stdout
+
+
+def test_new_article_writes_the_grading_with_its_scales_and_an_empty_summary_warns(tmp_path: Path) -> None:
+    from generator.commands.scaffold import init_site, new_document
+    from generator.engine.build import build
+
+    init_site(tmp_path / "desk", "https://desk.github.io/d/")
+    path = new_document(tmp_path / "desk", "article", "A new report")
+    text = path.read_text()
+    assert "\nreliability: F\n" in text and "\ncredibility: 6\n" in text
+    assert "B usually reliable" in text and "2 probably true" in text
+    result = build(tmp_path / "desk", output=tmp_path / "out", drafts=True, write=False)
+    assert result.ok
+    line = text.splitlines().index('summary: ""') + 1
+    assert [str(d) for d in result.diagnostics.warnings] == [
+        f"content/articles/a-new-report.md:{line}: warning: `summary` is empty: listings, feeds and previews "
+        "show the summary; write one sentence or remove the key"]

@@ -56,7 +56,7 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"briefing {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
-    p = sub.add_parser("build", help="build the site into the output folder")
+    p = sub.add_parser("build", help="build the site into the output folder", description=_described("build the site into the output folder"))
     _site_options(p)
     p.add_argument("--output", "-o", type=Path, help="output folder (default: site.yml `output` or _site)")
     p.add_argument("--strict", action="store_true",
@@ -70,12 +70,12 @@ def _parser() -> argparse.ArgumentParser:
                           help="do not check the output after writing")
     p.set_defaults(run=cmd_build)
 
-    p = sub.add_parser("check", help="report every problem without writing anything")
+    p = sub.add_parser("check", help="report every problem without writing anything", description=_described("report every problem without writing anything"))
     _site_options(p)
     p.add_argument("--format", choices=("text", "json"), default="text", help="output format")
     p.set_defaults(run=cmd_check)
 
-    p = sub.add_parser("serve", help="preview the site with live reload")
+    p = sub.add_parser("serve", help="preview the site with live reload", description=_described("preview the site with live reload"))
     p.add_argument("--site", type=Path, default=Path("."), help="site folder (default: current folder)")
     p.add_argument("--host", help="address to listen on (default: 127.0.0.1)")
     p.add_argument("--port", type=int, help="port (default: 8000, or the next free one)")
@@ -84,19 +84,19 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--output", type=Path, help="build into this folder instead of a temporary one")
     p.set_defaults(run=cmd_serve)
 
-    p = sub.add_parser("new", help="write a new document or profile with filled-in front-matter")
+    p = sub.add_parser("new", help="write a new document or profile with filled-in front-matter", description=_described("write a new document or profile with filled-in front-matter"))
     p.add_argument("--site", type=Path, default=Path("."), help="site folder (default: current folder)")
-    p.add_argument("kind", choices=("article", "note", "actor", "place"))
-    p.add_argument("title")
+    p.add_argument("kind", choices=("article", "note", "actor", "place"), help="what to write: article, note, actor or place")
+    p.add_argument("title", help="its title (the file is named after it: content/<kind>s/<slug>.md)")
     p.set_defaults(run=cmd_new)
 
-    p = sub.add_parser("init", help="create a new briefing site in a folder")
-    p.add_argument("folder", type=Path)
+    p = sub.add_parser("init", help="create a new briefing site in a folder", description=_described("create a new briefing site in a folder"))
+    p.add_argument("folder", type=Path, help="the new site's folder (must not exist, or be empty)")
     p.add_argument("--base-url", help="the site's address, e.g. https://user.github.io/repo/ "
                                       "(default: from the git remote `origin`, if it is on GitHub)")
     p.set_defaults(run=cmd_init)
 
-    p = sub.add_parser("deploy", help="build for production and push it to the gh-pages branch")
+    p = sub.add_parser("deploy", help="build for production and push it to the gh-pages branch", description=_described("build for production and push it to the gh-pages branch"))
     p.add_argument("--site", type=Path, default=Path("."), help="site folder (default: current folder)")
     p.add_argument("--remote", help="git remote to push to (default: site.yml `deploy.remote` or origin)")
     p.add_argument("--branch", help="branch to commit to (default: site.yml `deploy.branch` or gh-pages)")
@@ -111,6 +111,11 @@ def _parser() -> argparse.ArgumentParser:
 # Up to this many pages, `build` checks its output (links, anchors, files) as `check` does:
 # about 1 ms a page, so a 10,000-document site asks for it with --check (deploy always does).
 AUDIT_BY_DEFAULT = 3000
+
+
+def _described(text: str) -> str:
+    """A subcommand's --help description: its one-line help as a sentence."""
+    return text[0].upper() + text[1:] + "."
 
 
 def _site_options(p: argparse.ArgumentParser) -> None:

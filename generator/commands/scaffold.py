@@ -28,7 +28,13 @@ def front_matter(kind: str, title: str, today: dt.date) -> str:
     if kind in ("article", "note"):
         lines += [f"date: {today.isoformat()}", 'summary: ""', "actors: []", "places: []"]
         if kind == "article":
-            lines += ["source:", '  name: ""', '  url: ""']
+            lines += ["source:", '  name: ""', '  url: ""',
+                      "# Admiralty grading of the source (NATO AJP-2.1):",
+                      "# reliability A completely reliable, B usually reliable, C fairly reliable,",
+                      "#   D not usually reliable, E unreliable, F cannot be judged",
+                      "# credibility 1 confirmed, 2 probably true, 3 possibly true, 4 doubtful,",
+                      "#   5 improbable, 6 cannot be judged",
+                      "reliability: F", "credibility: 6"]
         else:
             lines += ['author: ""', "confidence: moderate"]
         lines += ["tlp: clear", "draft: true"]

@@ -139,7 +139,7 @@ def to_document(src: SourceDoc, diags: Diagnostics) -> Document | None:
         body_line=src.body_line,
         digest=src.digest,
         meta_digest=src.meta_digest,
-        summary=f.text("summary"),
+        summary=_summary(f),
         updated=f.date("updated"),
         actor_names=f.names("actors"),
         place_names=f.names("places"),
@@ -155,6 +155,16 @@ def to_document(src: SourceDoc, diags: Diagnostics) -> Document | None:
         refs=src.refs,
     )
     return doc if f.ok else None
+
+
+def _summary(f: _Fields) -> str:
+    """The summary; an empty one (`summary: ""`, as `briefing new` writes it) is a warning:
+    listings, feeds and link previews show the summary."""
+    summary = f.text("summary")
+    if not summary and "summary" in f.src.meta and f.ok:
+        f.diags.warning(f.src.rel, f.src.line("summary"), "`summary` is empty: listings, feeds and previews show "
+                                                          "the summary; write one sentence or remove the key")
+    return summary
 
 
 def _source(f: _Fields) -> Source | None:
