@@ -1,7 +1,7 @@
 """Run the benchmark: cold builds against the floor, and every single edit as a build and in the preview.
 
     python -m benchmarks [--sizes 1000 10000] [--runs 3] [--peers [hugo,pelican,mkdocs]] [--out benchmarks/RESULTS.md]
-                         [--work DIR] [--edits-only]
+                         [--work DIR] [--edits-only] [--search [--pagefind BIN]]
 
 Corpora come from ../shared/bench/make_corpus.py (deterministic). Every number
 is the median of --runs whole-process runs; peak memory is the child's max RSS.
@@ -9,6 +9,7 @@ Ratios are taken within one run, so machine noise mostly cancels. --peers also
 times other generators on the same corpus (see benchmarks/peers.py). The edits (body, title,
 summary, new article, tag, deletion, profile, no-op) are defined and timed in benchmarks/edits.py;
 --edits-only leaves out the floor and the cold repeats (one cold build makes the site).
+--search adds a reader's first search queries in a headless Chromium (benchmarks/search.py).
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
-from benchmarks import edits, peers
+from benchmarks import edits, peers, search
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
@@ -217,6 +218,10 @@ def main() -> None:
     parser.add_argument("--work", type=Path, default=WORK, metavar="DIR",
                         help="where corpora, outputs and the peers' virtualenv live (default: benchmarks/corpora); "
                              "e.g. a tmpfs such as /dev/shm/bench to take the disk out of the figures")
+    parser.add_argument("--search", action="store_true",
+                        help="also measure a reader's first search queries in a headless Chromium (bytes fetched, "
+                             "time to results) on each size's output; see benchmarks/search.py")
+    parser.add_argument("--pagefind", metavar="BIN", help="with --search: also time Pagefind's binary indexing the output")
     parser.add_argument("--edits-only", action="store_true",
                         help="only the single edits (build and preview): no floor, one cold build to make the site; "
                              "peers only if --peers is given")
@@ -236,6 +241,14 @@ def main() -> None:
         results.append(measure(n, args.runs, peer_names, args.edits_only))
         print(report(args, results, peer_names, versions, started), file=sys.stderr, flush=True)
     text = report(args, results, peer_names, versions, started)
+    if args.search:  # on each size's output as the edits left it (every edit reverted), built again from scratch
+        targets = []
+        for n in args.sizes:
+            site, out = corpus(n), WORK / f"search-out-{n}"
+            clean(site, out)
+            run(build_cmd(site, out))
+            targets.append((n, site, out))
+        text += "\n" + search.section(targets, args.pagefind, WORK) + "\n"
     args.out.write_text(text, encoding="utf-8")
     print(text)
 

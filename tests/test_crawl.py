@@ -23,6 +23,7 @@ import pytest
 from conftest import REPO, read_tree
 from generator.engine.build import build
 from generator.commands.deploy import deploy
+from generator.pages import search
 from support import static_server
 
 ATOM = "{http://www.w3.org/2005/Atom}"
@@ -96,8 +97,8 @@ def crawl(local: str, published: str, start: list[str]) -> Crawl:
             result.ids[urlsplit(final).path] = ids
         elif kind in ("application/xml", "text/xml", "application/atom+xml") or path.endswith(".xml"):
             links = xml_links(data, published.rstrip("/") + path[len(local_base.path.rstrip("/")):])
-        elif path.endswith("/search/index.json"):  # search.js fetches the words files it names
-            links = [f"words-{i}.json" for i in range(json.loads(data).get("shards", 0))]
+        elif path.endswith("/search/index.json"):  # search.js fetches the files it names
+            links = search.file_names(json.loads(data))
         else:
             continue
         for link in links:

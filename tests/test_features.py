@@ -108,12 +108,15 @@ def test_index_rows_point_at_entities_and_carry_what_the_search_page_shows() -> 
         def html(self) -> str:
             return "<p>Rockets hit the base.</p>"
 
-    index = search.build_index([doc], ["actor/kataib-hezbollah place/baghdad"], [Body()], [(kh, 1), (baghdad, 1)])
-    assert index["entities"][0] == ["actor", "kataib-hezbollah", "Kataib Hezbollah", ["KH"], "militia",
-                                    "actors/kataib-hezbollah/", 1]
-    assert index["docs"] == [["article", "articles/strike/", "Strike near Baghdad", "2023-10-18", "One line.", [0, 1],
-                              "rockets hit base"]]
-    text = search.index_json([doc], [""], [None], [])
+    index = search.build_index([doc], [(kh, 1), (baghdad, 1)], shards=8)
+    assert index["entities"][0] == ["actor", "kataib-hezbollah", "Kataib Hezbollah", 1, "militia", ["KH"]]
+    assert index["docs"] == 1 and index["words"] == ["baghdad", "near", "strike"] and index["days"] == [["2023-10-18", 1]]
+    assert json.loads(search.docs_json([doc], [Body()])) == [
+        ["article", "articles/strike/", "Strike near Baghdad", "2023-10-18", "One line.", "Rockets hit the base."]]
+    terms = search.Terms([doc], [search.entity_words(kh) + " " + search.entity_words(baghdad)], [Body()], shards=8)
+    found = {t: p for b in range(8) for t, p in json.loads(search.terms_json(search.TermShard(terms, b)))["terms"].items()}
+    assert found["rockets"] == ["", "", "", "w"] and found["kh"] == ["", "w"] and found["baghdad"] == ["w", "w"]
+    text = search.index_json([doc], [], 8)
     assert ", " not in text and ": " not in text  # compact separators
 
 
@@ -209,18 +212,19 @@ def test_every_page_has_the_search_box_and_json_ld(basic: dict[str, str]) -> Non
 
 def test_search_index_is_a_separate_file_fetched_only_where_needed(basic: dict[str, str]) -> None:
     index = json.loads(basic["search/index.json"])
-    kh = next(e for e in index["entities"] if e[1] == "kataib-hezbollah")
-    assert kh[3] == ["KH", "Kata'ib Hizballah"]
-    position = index["entities"].index(kh)
-    assert all(position in doc[5] for doc in index["docs"])  # both documents are tagged with KH
-    # body words are in small files beside it, in the index's order (an edit rewrites one of them)
-    assert index["shards"] == 1 and index["shard_size"] == search.SHARD
-    words = json.loads(basic["search/words-0.json"])
-    assert len(words) == len(index["docs"])
-    assert "blamed" in words[next(i for i, d in enumerate(index["docs"]) if d[1] == "articles/drone-attack/")]
+    at = next(i for i, e in enumerate(index["entities"]) if e[1] == "kataib-hezbollah")
+    assert index["entities"][at][5] == ["KH", "Kata'ib Hizballah"]
+    tags = json.loads(basic[f"search/tags-{at // index['tag_bucket']}.json"])
+    assert search.decode(tags[at % index["tag_bucket"]]) == list(range(index["docs"]))  # both documents are tagged with KH
+    # body words are in term shards beside it (an edit rewrites the shards of the words it changes)
+    assert {n for n in basic if n.startswith("search/")} == {"search/index.html", "search/index.json"} | {
+        "search/" + name for name in search.file_names(index)}
+    blamed = json.loads(basic[f"search/terms-{search.shard_of('blamed', index['shards'])}.json"])["terms"]["blamed"]
+    docs = json.loads(basic["search/docs-0.json"])
+    assert [docs[i][1] for i in search.decode(blamed[3])] == ["articles/drone-attack/"]
     for name, text in basic.items():
         if name.endswith(".html"):
-            assert '"docs":' not in text, name  # never inlined
+            assert '"terms":' not in text and '"entities":' not in text, name  # never inlined
     assert 'src="/repo/assets/search.js"' in basic["search/index.html"]
     assert 'data-index="/repo/search/index.json"' in basic["search/index.html"]
     assert "search.js" not in basic["articles/drone-attack/index.html"]  # no script where nothing uses it
@@ -386,7 +390,7 @@ def test_no_draft_or_restricted_content_in_index_exports_or_json_ld(tmp_path: Pa
         assert not found, (name, found)
     # and what is published still counts right: KH has its two published documents, not four
     index = json.loads(files["search/index.json"])
-    assert next(e for e in index["entities"] if e[1] == "kataib-hezbollah")[6] == 2
+    assert next(e for e in index["entities"] if e[1] == "kataib-hezbollah")[3] == 2
     assert len(json.loads(files["data/stix.json"])["objects"]) == len(json.loads(
         built(write_site(tmp_path / "clean", BASIC), tmp_path / "clean-out")["data/stix.json"])["objects"])
 
@@ -415,6 +419,7 @@ def test_incremental_build_updates_the_index_and_exports(tmp_path: Path) -> None
     profile.write_text(profile.read_text().replace("aliases: [KH,", "aliases: [KH, Wombatalias,"))
     assert build(site, output=out).ok
     index = (out / "search/index.json").read_text()
-    assert "quokkaword" in (out / "search/words-0.json").read_text() and "Wombatalias" in index
+    terms = "".join(p.read_text() for p in (out / "search").glob("terms-*.json"))
+    assert '"quokkaword"' in terms and '"wombatalias"' in terms and "Wombatalias" in index
     assert "Wombatalias" in (out / "data/stix.json").read_text() and "Wombatalias" in (out / "data/graph.json").read_text()
     assert "Wombatalias" in (out / "actors/kataib-hezbollah/index.html").read_text()  # its JSON-LD alternateName

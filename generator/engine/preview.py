@@ -46,6 +46,7 @@ class LiveBuild:
         self.state = result.state
         if self.state is not None:  # now, not on the first save: saves stay fast
             self._index = Index(self.state, result.shown)
+            self._index.prepare(self.state)
             render.warm_up(self.state.env, self.state.pages)
             markdown.render("", self.state.config.allow_html)  # builds the parser
         return result

@@ -31,9 +31,9 @@ SEARCH_PATH = "search/"
 SEARCH_INDEX_PATH = "search/index.json"
 
 
-def search_shard_path(i: int) -> str:
-    """The i-th words file of the search index (search.js derives the same names)."""
-    return f"search/words-{i}.json"
+def search_file_path(name: str) -> str:
+    """A file of the search index beside index.json (search.js derives the same names: search.file_names)."""
+    return f"search/{name}"
 GRAPH_PATH = "graph/"
 BRIEF_PATH = "brief/"
 GRAPH_DATA_PATH = "data/graph.json"
@@ -71,7 +71,9 @@ def template_globals(config: SiteConfig, urls: Urls, fragments: exports.Fragment
         "ld_document": partial(exports.ld_document, site_title=config.title, language=config.language, urls=urls),
         "ld_entity": partial(exports.ld_entity, urls=urls),
         "search_index": search.index_json,
-        "search_words": search.shard_json,
+        "search_terms": search.terms_json,
+        "search_docs": search.docs_json,
+        "search_tags": search.tags_json,
         "graph_json": partial(exports.graph_json, urls=urls, fragments=fragments),
         "stix_json": partial(exports.stix_json, site_title=config.title, language=config.language,
                              max_tlp=config.max_tlp, urls=urls, fragments=fragments),
@@ -176,15 +178,11 @@ class Features:
         entity_rows = [(e, self.counts[e.ref]) for e in site.entities.values()]
         relations = self._relations()
         dates = [d.date for d in docs]
-        shown = [bodies.get(d.ref) for d in docs]
-        shards = [shown[i : i + search.SHARD] for i in range(0, len(shown), search.SHARD)]
         pages: list[Triple] = [
             (SEARCH_PATH, "search.html", {"title": "Search", **self.filters(),
                                           "first_day": min(dates).isoformat() if dates else "",
                                           "last_day": max(dates).isoformat() if dates else ""}),
-            (SEARCH_INDEX_PATH, "search_index.json", {"docs": docs, "tags": tags, "entities": entity_rows,
-                                                      "bodies": [None] * len(docs), "shards": len(shards)}),
-            *[(search_shard_path(i), "search_words.json", {"bodies": shard}) for i, shard in enumerate(shards)],
+            *self._search_files(docs, entity_rows, bodies),
             (GRAPH_PATH, "graph.html", self._network()),
             (BRIEF_PATH, "brief.html", self._brief()),
             (GRAPH_DATA_PATH, "graph.json", {"docs": docs, "tags": tags, "entities": entity_rows, **relations}),
@@ -194,6 +192,30 @@ class Features:
         if self.small:
             pages.append((BASE_MAP_PATH, "map.svg", {"svg": Markup(svg.base_map(self.small, self.points))}))
         return pages
+
+    def _search_files(self, docs: list[Document], entity_rows: list[tuple[Entity, int]],
+                      bodies: Mapping[Ref, Any]) -> list[Triple]:
+        """The search index's files (see search.py). The term shards share one search.Terms,
+        made when first needed; the tag files' postings are strings made here (tags change
+        only in a full build)."""
+        site = self.site
+        docs = docs[::-1]  # numbered oldest first: a new document (the newest, mostly) leaves the others' numbers
+        shown = [bodies.get(d.ref) for d in docs]
+        names = {ref: search.entity_words(e) for ref, e in site.entities.items()}
+        terms = search.Terms(docs, [" ".join(names[t] for t in site.tags.get(d.ref, ()) if t in names) for d in docs],
+                             shown)
+        entities = [e for e, _ in entity_rows]
+        tags = search.tag_rows(docs, entities, site.tagged)
+        chunk, bucket = search.CHUNK, search.TAG_BUCKET
+        return [
+            (SEARCH_INDEX_PATH, "search_index.json", {"docs": docs, "entities": entity_rows, "shards": terms.shards}),
+            *[(search_file_path(f"terms-{b}.json"), "search_terms.json", {"terms": search.TermShard(terms, b)})
+              for b in range(terms.shards)],
+            *[(search_file_path(f"docs-{k // chunk}.json"), "search_docs.json",
+               {"docs": docs[k : k + chunk], "bodies": shown[k : k + chunk]}) for k in range(0, len(docs), chunk)],
+            *[(search_file_path(f"tags-{k // bucket}.json"), "search_tags.json", {"rows": tags[k : k + bucket]})
+              for k in range(0, len(tags), bucket)],
+        ]
 
     def _relations(self) -> dict[str, list[str]]:
         site, key = self.site, exports.ref_key

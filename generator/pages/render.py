@@ -24,7 +24,7 @@ from jinja2.bccache import Bucket
 from markupsafe import Markup
 
 from generator import __version__, parallel
-from generator.pages import features
+from generator.pages import features, search
 from generator.content.config import SiteConfig
 from generator.diagnostics import Diagnostics
 from generator.content.markdown import LinkTarget, WikiLink, resolve
@@ -660,6 +660,8 @@ def _tokens(value: Any, emit: Callable[[str], None], found: Shown | None) -> Non
         emit("B" + repr(value.token()))
         if found is not None:
             found[1].add(value.ref)
+    elif kind is search.TermShard:  # a digest of its postings: the words of every document, by shard
+        emit("T" + value.token())
     elif isinstance(value, (str, int, float, bool, dt.date)) or value is None:
         emit(repr(value))
     elif kind is not list and kind is not tuple and (kind is dict or isinstance(value, Mapping)):

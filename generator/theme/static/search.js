@@ -1,67 +1,190 @@
 /* briefing: the search page and the filters over document lists.
-   Vanilla JavaScript, no dependencies, no request off the site. The index
-   (search/index.json, written by the build; format in generator/search.py) is
-   fetched only when a search or an actor/place filter needs it. */
+   Vanilla JavaScript, no dependencies, no request off the site. The index is a set of small
+   files written by the build (format in generator/pages/search.py): search/index.json, then
+   only the term shards, document chunks and tag files a query needs. Text from the index is
+   put in the page as text nodes, never as HTML. */
 (function () {
   "use strict";
 
   var APOSTROPHES = /['’‘ʼʻ`´]/g;
-  var PAGE = 50; // results shown at once
+  var PAGE = 20; // results shown at once
   var MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
+  // A document's score for a query word: the weight of the field it is in (title, names of its
+  // actors and places, summary, body) times how the word matched: whole, as a prefix, or near.
+  var FIELD_WEIGHT = [10, 8, 4, 2];
+  var EXACT = 1, PREFIX = 0.15, NEAR = [1, 0.12, 0.08]; // NEAR[distance]
+  var EXPANSIONS = 8; // prefixes and near words tried per query word, at most
+  var SHARD_KEY = 3; // letters of a term that pick its shard (search.py: SHARD_KEY)
+  var DIGITS = "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ-_";
+  var VALUE = {};
+  for (var d = 0; d < DIGITS.length; d++) VALUE[DIGITS.charCodeAt(d)] = d;
+  var FILTERS = ["kind", "actor", "place", "from", "to"];
 
-  // The same folding as generator/search.py: lower case, no accents, no apostrophes.
+  // The same folding as generator/pages/search.py: lower case, no accents, no apostrophes.
   function fold(text) {
     return text.toLowerCase().normalize("NFKD").replace(/\p{M}/gu, "").replace(APOSTROPHES, "");
   }
   function words(text) {
     return fold(text).match(/[\p{L}\p{N}]+/gu) || [];
   }
-  function padded(list) {
-    return " " + list.join(" ") + " ";
-  }
 
-  var loading = null;
-  function loadIndex(url) {
-    if (!loading) {
-      var get = function (address) {
-        return fetch(address).then(function (response) {
-          if (!response.ok) throw new Error("search index: HTTP " + response.status);
-          return response.json();
-        });
-      };
-      // Body words live in small files of shard_size documents each (search/words-N.json),
-      // so that an edit to one body rewrites one of them, not the whole index.
-      loading = get(url).then(function (raw) {
-        var files = [];
-        for (var i = 0; i < (raw.shards || 0); i++) files.push(get(url.replace(/index\.json$/, "words-" + i + ".json")));
-        return Promise.all(files).then(function (shards) {
-          shards.forEach(function (words, i) {
-            words.forEach(function (w, j) { raw.docs[i * raw.shard_size + j][6] = w; });
-          });
-          return raw;
-        });
-      }).then(prepare);
-      loading.catch(function () { loading = null; }); // let a later attempt retry
+  // Postings: ascending document numbers as base-32 gaps, or "~" and a bitmap (search.encode).
+  function decode(text) {
+    var out = [];
+    if (!text) return out;
+    var i;
+    if (text.charAt(0) === "~") {
+      for (i = 1; i < text.length; i++) {
+        var bits = VALUE[text.charCodeAt(i)];
+        for (var b = 0; b < 6; b++) if (bits & (1 << b)) out.push((i - 1) * 6 + b);
+      }
+      return out;
     }
-    return loading;
+    var previous = -1, value = 0;
+    for (i = 0; i < text.length; i++) {
+      var digit = VALUE[text.charCodeAt(i)];
+      if (digit < 32) {
+        value = value * 32 + digit;
+      } else {
+        previous += value * 32 + digit - 32 + 1;
+        out.push(previous);
+        value = 0;
+      }
+    }
+    return out;
   }
 
-  function prepare(raw) {
-    var entities = raw.entities.map(function (e) {
-      return { kind: e[0], slug: e[1], title: e[2], aliases: e[3], type: e[4], path: e[5], count: e[6],
-               names: padded(words([e[2]].concat(e[3]).join(" "))) };
-    });
-    var bySlug = {};
-    entities.forEach(function (e, i) { bySlug[e.kind + "/" + e.slug] = i; });
-    var docs = raw.docs.map(function (d) {
-      return { kind: d[0], path: d[1], title: d[2], date: d[3], summary: d[4], tags: d[5],
-               t: padded(words(d[2])), s: padded(words(d[4])), w: " " + d[6] + " ",
-               n: padded(d[5].map(function (i) { return entities[i].names.trim(); })) };
-    });
-    var byPath = {};
-    docs.forEach(function (d) { byPath[d.path] = d; });
-    return { stop: new Set(raw.stop), entities: entities, docs: docs, bySlug: bySlug, byPath: byPath };
+  // FNV-1a of the code points of the first SHARD_KEY letters (search.shard_of).
+  function shardOf(term, shards) {
+    var h = 0x811c9dc5;
+    var letters = Array.from(term).slice(0, SHARD_KEY);
+    for (var i = 0; i < letters.length; i++) {
+      h = Math.imul(h ^ letters[i].codePointAt(0), 0x01000193) >>> 0;
+    }
+    return h % shards;
   }
+
+  // Edit distance (adjacent swaps count one), or limit + 1 when it is more than limit.
+  function distance(a, b, limit) {
+    if (Math.abs(a.length - b.length) > limit) return limit + 1;
+    var before = null, row = [], i, j;
+    for (j = 0; j <= b.length; j++) row.push(j);
+    for (i = 1; i <= a.length; i++) {
+      var next = [i], best = i;
+      for (j = 1; j <= b.length; j++) {
+        var cost = a.charCodeAt(i - 1) === b.charCodeAt(j - 1) ? 0 : 1;
+        var v = Math.min(row[j] + 1, next[j - 1] + 1, row[j - 1] + cost);
+        if (before && i > 1 && j > 1 && a.charCodeAt(i - 1) === b.charCodeAt(j - 2) && a.charCodeAt(i - 2) === b.charCodeAt(j - 1)) {
+          v = Math.min(v, before[j - 2] + 1);
+        }
+        next.push(v);
+        if (v < best) best = v;
+      }
+      if (best > limit) return limit + 1;
+      before = row;
+      row = next;
+    }
+    return row[b.length] <= limit ? row[b.length] : limit + 1;
+  }
+  function tolerance(term) {
+    var length = Array.from(term).length;
+    return length >= 8 ? 2 : length >= 4 ? 1 : 0;
+  }
+
+  // ------------------------------------------------------------------ the index
+
+  function Index(url, raw) {
+    this.url = url;
+    this.n = raw.docs;
+    this.shards = raw.shards;
+    this.chunk = raw.chunk;
+    this.tagBucket = raw.tag_bucket;
+    this.stop = new Set(raw.stop);
+    this.files = {};
+    var names = new Set();
+    this.entities = raw.entities.map(function (e, i) { // [kind, slug, name, documents, type, aliases]
+      var aliases = e[5] || [];
+      var own = Array.from(new Set(words([e[2]].concat(aliases).join(" "))));
+      own.forEach(function (w) { names.add(w); });
+      return { kind: e[0], slug: e[1], title: e[2], count: e[3], type: e[4] || "", aliases: aliases,
+               path: raw.sections[e[0]] + e[1] + "/", words: own, order: i };
+    });
+    this.bySlug = {};
+    var self = this;
+    this.entities.forEach(function (e, i) { self.bySlug[e.kind + "/" + e.slug] = i; });
+    // the words typos are forgiven in, and short words expanded to: names, aliases, titles
+    raw.words.forEach(function (w) { names.add(w); });
+    this.vocabulary = Array.from(names).sort();
+    this.notes = new Uint8Array(this.n);
+    decode(raw.notes).forEach(function (i) { self.notes[i] = 1; });
+    this.days = raw.days; // [date, count], oldest first, as the documents are numbered
+  }
+
+  Index.prototype.file = function (name) {
+    var files = this.files;
+    if (!files[name]) {
+      var address = this.url.replace(/index\.json$/, name);
+      files[name] = fetch(address).then(function (response) {
+        if (!response.ok) throw new Error("search index: HTTP " + response.status);
+        return response.json();
+      });
+      files[name].catch(function () { delete files[name]; }); // let a later attempt retry
+    }
+    return files[name];
+  };
+  Index.prototype.shard = function (b) { return this.file("terms-" + b + ".json"); };
+  Index.prototype.docs = function (numbers) {
+    var self = this, chunks = {};
+    numbers.forEach(function (i) { chunks[Math.floor(i / self.chunk)] = true; });
+    var keys = Object.keys(chunks);
+    return Promise.all(keys.map(function (k) { return self.file("docs-" + k + ".json"); })).then(function (files) {
+      var rows = {};
+      keys.forEach(function (k, j) {
+        files[j].forEach(function (row, r) { rows[Number(k) * self.chunk + r] = row; });
+      });
+      return numbers.map(function (i) {
+        var row = rows[i];
+        return { n: i, kind: row[0], path: row[1], title: row[2], date: row[3], summary: row[4], lead: row[5] };
+      });
+    });
+  };
+  // The documents tagged with the entity at this position of index.json, as a set of numbers.
+  Index.prototype.tagged = function (entity) {
+    var bucket = Math.floor(entity / this.tagBucket);
+    var self = this;
+    return this.file("tags-" + bucket + ".json").then(function (rows) {
+      var mark = new Uint8Array(self.n);
+      decode(rows[entity % self.tagBucket]).forEach(function (i) { mark[i] = 1; });
+      return mark;
+    });
+  };
+  // Documents dated from..to (ISO days, either may be empty) are those numbered first..last.
+  Index.prototype.dateRange = function (from, to) {
+    var first = this.n, last = -1, at = 0;
+    for (var i = 0; i < this.days.length; i++) {
+      var day = this.days[i][0], count = this.days[i][1];
+      if ((!to || day <= to) && (!from || day >= from)) {
+        if (first > at) first = at;
+        last = at + count - 1;
+      }
+      at += count;
+    }
+    return [first, last];
+  };
+
+  var opening = {};
+  function openIndex(url) {
+    if (!opening[url]) {
+      opening[url] = fetch(url).then(function (response) {
+        if (!response.ok) throw new Error("search index: HTTP " + response.status);
+        return response.json();
+      }).then(function (raw) { return new Index(url, raw); });
+      opening[url].catch(function () { delete opening[url]; });
+    }
+    return opening[url];
+  }
+
+  // ------------------------------------------------------------------ a query
 
   function queryTerms(query, stop) {
     var all = words(query);
@@ -69,53 +192,149 @@
     return Array.from(new Set(kept.length ? kept : all));
   }
 
-  // A whole word scores `exact`, the start of a word `prefix`.
-  function fieldScore(hay, term, exact, prefix) {
-    if (hay.indexOf(" " + term + " ") >= 0) return exact;
-    return hay.indexOf(" " + term) >= 0 ? prefix : 0;
-  }
-
-  function scoreDoc(doc, terms) {
-    var total = 0;
-    for (var i = 0; i < terms.length; i++) {
-      var term = terms[i];
-      var score = fieldScore(doc.t, term, 10, 6) + fieldScore(doc.n, term, 8, 4) +
-                  fieldScore(doc.s, term, 4, 2) + fieldScore(doc.w, term, 2, 1);
-      if (!score) return 0;
-      total += score;
+  // Words of a sorted list that start with `term` (not `term` itself), shortest first.
+  function withPrefix(sorted, term, limit) {
+    var lo = 0, hi = sorted.length;
+    while (lo < hi) { var mid = (lo + hi) >> 1; if (sorted[mid] < term) lo = mid + 1; else hi = mid; }
+    var found = [];
+    for (var i = lo; i < sorted.length && sorted[i].lastIndexOf(term, 0) === 0; i++) {
+      if (sorted[i] !== term) found.push(sorted[i]);
     }
-    return total;
+    found.sort(function (a, b) { return a.length - b.length || (a < b ? -1 : 1); });
+    return found.slice(0, limit);
   }
 
-  function scoreEntity(entity, terms) {
-    var total = 0;
-    for (var i = 0; i < terms.length; i++) {
-      var score = fieldScore(entity.names, terms[i], 10, 5);
-      if (!score) return 0;
-      total += score;
+  function nearWords(list, term, limit) {
+    var k = tolerance(term);
+    if (!k) return [];
+    var found = [];
+    list.forEach(function (w) {
+      if (w === term) return;
+      var d = distance(term, w, k);
+      if (d <= k) found.push({ word: w, d: d });
+    });
+    found.sort(function (a, b) { return a.d - b.d || a.word.length - b.word.length || (a.word < b.word ? -1 : 1); });
+    return found.slice(0, limit);
+  }
+
+  // The words a query word stands for, each with its weight: itself, then the names and title
+  // words it starts or nearly spells; the body words of its own shard are added once it is here.
+  function variantsOf(index, term) {
+    var out = {};
+    out[term] = EXACT;
+    if (Array.from(term).length >= 2) {
+      withPrefix(index.vocabulary, term, EXPANSIONS).forEach(function (w) { out[w] = PREFIX; });
     }
-    return total;
+    nearWords(index.vocabulary, term, EXPANSIONS).forEach(function (x) {
+      if (!(x.word in out)) out[x.word] = NEAR[x.d];
+    });
+    return out;
   }
 
-  function readFilters(form, index) {
-    function value(name) { var field = form.elements[name]; return field ? field.value : ""; }
-    function entity(kind) {
-      var slug = value(kind);
-      if (!slug) return null;
-      var found = index ? index.bySlug[kind + "/" + slug] : undefined;
-      return found === undefined ? -1 : found;
+  function addShardVariants(out, term, table) {
+    var keys = Object.keys(table).sort();
+    if (Array.from(term).length >= SHARD_KEY) {
+      withPrefix(keys, term, EXPANSIONS).forEach(function (w) { if (!(w in out)) out[w] = PREFIX; });
     }
-    return { kind: value("kind"), from: value("from"), to: value("to"), actor: entity("actor"), place: entity("place") };
+    nearWords(keys, term, EXPANSIONS).forEach(function (x) { if (!(x.word in out)) out[x.word] = NEAR[x.d]; });
   }
 
-  function passes(doc, f) {
-    if (f.kind && doc.kind !== f.kind) return false;
-    if (f.from && doc.date < f.from) return false;
-    if (f.to && doc.date > f.to) return false;
-    if (f.actor !== null && doc.tags.indexOf(f.actor) < 0) return false;
-    if (f.place !== null && doc.tags.indexOf(f.place) < 0) return false;
-    return true;
+  function scoreEntities(index, terms) {
+    var found = [];
+    index.entities.forEach(function (e) {
+      var total = 0, matched = 0;
+      for (var t = 0; t < terms.length; t++) {
+        var term = terms[t], best = 0, k = tolerance(term);
+        for (var w = 0; w < e.words.length; w++) {
+          var word = e.words[w], score = 0;
+          if (word === term) score = 10;
+          else if (word.lastIndexOf(term, 0) === 0) score = 5;
+          else if (k && distance(term, word, k) <= k) score = 4 - distance(term, word, k);
+          if (score > best) best = score;
+        }
+        if (!best) return;
+        total += best;
+        matched += 1;
+      }
+      // the share of the name the query covers: "Kataib Hezbollah" before "Harakat Hezbollah al-Nujaba"
+      found.push({ e: e, score: total + 2 * matched / Math.max(e.words.length, 1) });
+    });
+    found.sort(function (a, b) { return b.score - a.score || b.e.count - a.e.count || a.e.order - b.e.order; });
+    return found;
   }
+
+  // Which documents pass the filters: a function of a document's number, or null for all.
+  function filterOf(index, f) {
+    var tests = [];
+    if (f.kind) tests.push(function (i) { return (index.notes[i] === 1) === (f.kind === "note"); });
+    if (f.from || f.to) {
+      var range = index.dateRange(f.from, f.to);
+      tests.push(function (i) { return i >= range[0] && i <= range[1]; });
+    }
+    var pending = [];
+    ["actor", "place"].forEach(function (kind) {
+      if (!f[kind]) return;
+      var at = index.bySlug[kind + "/" + f[kind]];
+      if (at === undefined) { tests.push(function () { return false; }); return; }
+      pending.push(index.tagged(at).then(function (mark) { tests.push(function (i) { return mark[i] === 1; }); }));
+    });
+    return Promise.all(pending).then(function () {
+      if (!tests.length) return null;
+      return function (i) {
+        for (var t = 0; t < tests.length; t++) if (!tests[t](i)) return false;
+        return true;
+      };
+    });
+  }
+
+  // The ranked documents (numbers), the entities, and the words that matched (for <mark>).
+  function runQuery(index, query, f) {
+    var terms = queryTerms(query, index.stop);
+    var variants = terms.map(function (t) { return variantsOf(index, t); });
+    var shards = {};
+    terms.forEach(function (t, i) {
+      shards[shardOf(t, index.shards)] = true;
+      Object.keys(variants[i]).forEach(function (w) { shards[shardOf(w, index.shards)] = true; });
+    });
+    var wanted = Object.keys(shards);
+    return Promise.all([filterOf(index, f)].concat(wanted.map(function (b) { return index.shard(b); })))
+      .then(function (loaded) {
+        var passes = loaded[0], tables = {};
+        wanted.forEach(function (b, j) { tables[b] = loaded[j + 1].terms; });
+        var matched = new Set();
+        var total = null;
+        terms.forEach(function (term, t) {
+          var own = tables[shardOf(term, index.shards)];
+          addShardVariants(variants[t], term, own);
+          var scores = new Float32Array(index.n);
+          Object.keys(variants[t]).forEach(function (word) {
+            var entry = tables[shardOf(word, index.shards)][word];
+            if (!entry) return;
+            matched.add(word);
+            var weight = variants[t][word];
+            entry.forEach(function (postings, field) {
+              var s = FIELD_WEIGHT[field] * weight;
+              decode(postings).forEach(function (i) { if (s > scores[i]) scores[i] = s; });
+            });
+          });
+          if (total === null) {
+            total = scores;
+          } else {
+            for (var i = 0; i < index.n; i++) total[i] = scores[i] ? total[i] + scores[i] : 0; // every word must match
+          }
+        });
+        var hits = [];
+        for (var i = index.n - 1; i >= 0; i--) { // newest first: documents are numbered oldest first
+          var score = total === null ? 1 : total[i];
+          if (score && (!passes || passes(i))) hits.push(i);
+        }
+        if (total !== null) hits.sort(function (a, b) { return total[b] - total[a] || b - a; }); // newer first on ties
+        terms.forEach(function (t) { matched.add(t); });
+        return { terms: terms, docs: hits, matched: matched, entities: terms.length ? scoreEntities(index, terms) : [] };
+      });
+  }
+
+  // ------------------------------------------------------------------ drawing
 
   function el(tag, className, text) {
     var node = document.createElement(tag);
@@ -133,6 +352,67 @@
     return n + " " + word + (n === 1 ? "" : "s");
   }
 
+  var TOKEN = /[\p{L}\p{N}\p{M}'’‘ʼʻ`´]+/gu;
+  function hits(text, matched) {
+    var spans = [], m;
+    TOKEN.lastIndex = 0;
+    while ((m = TOKEN.exec(text)) !== null) {
+      if (words(m[0]).some(function (w) { return matched.has(w); })) spans.push([m.index, m.index + m[0].length]);
+    }
+    return spans;
+  }
+
+  // `text` into `parent` as text nodes, the matched words in <mark>.
+  function highlighted(parent, text, matched) {
+    var at = 0;
+    hits(text, matched).forEach(function (span) {
+      if (span[0] > at) parent.append(document.createTextNode(text.slice(at, span[0])));
+      parent.append(el("mark", "", text.slice(span[0], span[1])));
+      at = span[1];
+    });
+    if (at < text.length) parent.append(document.createTextNode(text.slice(at)));
+    return parent;
+  }
+
+  // The summary or the opening of the body, whichever shows a matched word, around the first one.
+  function snippet(doc, matched) {
+    var texts = [doc.summary, doc.lead].filter(Boolean);
+    var text = texts.find(function (t) { return hits(t, matched).length; });
+    if (!text) return texts[0] || "";
+    var first = hits(text, matched)[0][0];
+    if (text.length <= 220 || first < 80) return text;
+    var start = text.lastIndexOf(" ", first - 60);
+    return "…" + text.slice(start < 0 ? 0 : start + 1);
+  }
+
+  // ------------------------------------------------------------------ the address
+
+  function readAddress(form, names) {
+    var params = new URLSearchParams(window.location.search);
+    names.forEach(function (name) {
+      var field = form.elements[name];
+      if (params.has(name) && field) field.value = params.get(name);
+    });
+    return names.some(function (name) { return params.get(name) && form.elements[name]; });
+  }
+
+  // The query and filters in the address, so that a view can be shared and bookmarked.
+  function writeAddress(form, names) {
+    var out = new URLSearchParams(window.location.search);
+    names.forEach(function (name) {
+      var field = form.elements[name];
+      if (field && field.value) out.set(name, field.value);
+      else out.delete(name);
+    });
+    var query = out.toString();
+    window.history.replaceState(null, "", window.location.pathname + (query ? "?" + query : "") + window.location.hash);
+  }
+
+  function readFilters(form) {
+    function value(name) { var field = form.elements[name]; return field ? field.value : ""; }
+    return { kind: value("kind"), from: value("from"), to: value("to"), actor: value("actor"), place: value("place") };
+  }
+
   // ------------------------------------------------------------------ the search page
 
   function searchPage(form) {
@@ -141,94 +421,81 @@
     var entityBox = document.getElementById("search-entities");
     var docBox = document.getElementById("search-docs");
     var more = document.getElementById("search-more");
-    var names = ["q", "kind", "actor", "place", "from", "to"];
+    var names = ["q"].concat(FILTERS);
+    var found = null; // the last answer drawn
     var shown = PAGE;
-    var lastDocs = [];
+    var asked = 0; // answers to older questions are dropped
 
-    var params = new URLSearchParams(window.location.search);
-    names.forEach(function (name) {
-      if (params.has(name) && form.elements[name]) form.elements[name].value = params.get(name);
-    });
-
-    function syncAddress() {
-      var out = new URLSearchParams();
-      names.forEach(function (name) {
-        var field = form.elements[name];
-        if (field && field.value) out.set(name, field.value);
-      });
-      var query = out.toString();
-      window.history.replaceState(null, "", window.location.pathname + (query ? "?" + query : ""));
-    }
-
-    function drawDocs() {
+    function drawDocs(docs, matched) {
       var list = docBox.querySelector("ol");
       list.textContent = "";
-      lastDocs.slice(0, shown).forEach(function (doc) {
+      docs.forEach(function (doc) {
         var li = el("li", "doc-item");
         var meta = el("div", "meta");
         var time = el("time", "", shortDate(doc.date));
         time.setAttribute("datetime", doc.date);
         meta.append(time, " ", el("span", "kind kind-" + doc.kind, doc.kind === "note" ? "Analyst note" : "Article"));
-        var link = el("a", "doc-title", doc.title);
+        var link = highlighted(el("a", "doc-title"), doc.title, matched);
         link.href = base + doc.path;
         li.append(meta, link);
-        if (doc.summary) li.append(el("p", "summary", doc.summary));
+        var text = snippet(doc, matched);
+        if (text) li.append(highlighted(el("p", "summary snippet"), text, matched));
         list.append(li);
       });
-      docBox.hidden = lastDocs.length === 0;
-      more.hidden = lastDocs.length <= shown;
     }
 
-    function drawEntities(found) {
-      var list = entityBox.querySelector("ul");
-      list.textContent = "";
-      found.forEach(function (e) {
+    function drawEntities(list, matched) {
+      var box = entityBox.querySelector("ul");
+      box.textContent = "";
+      list.forEach(function (e) {
         var li = el("li");
-        var link = el("a", "chip chip-" + e.kind, e.title);
+        var link = highlighted(el("a", "chip chip-" + e.kind), e.title, matched);
         link.href = base + e.path;
         li.append(link, " ", el("span", "hint",
           [e.kind === "actor" ? "Actor" : "Place", e.type, e.aliases.length ? "also " + e.aliases.join(", ") : "",
            plural(e.count, "document")].filter(Boolean).join(" · ")));
-        list.append(li);
+        box.append(li);
       });
-      entityBox.hidden = found.length === 0;
+      entityBox.hidden = list.length === 0;
     }
 
-    function run(index) {
-      var query = form.elements.q.value;
-      var terms = queryTerms(query, index.stop);
-      var f = readFilters(form, index);
-      var filtered = f.kind || f.from || f.to || f.actor !== null || f.place !== null;
-      if (!terms.length && !filtered) {
-        lastDocs = [];
-        drawDocs();
-        drawEntities([]);
-        status.textContent = "Type a word or a name, or choose a filter.";
-        return;
-      }
-      var hits = [];
-      index.docs.forEach(function (doc, i) {
-        if (!passes(doc, f)) return;
-        var score = terms.length ? scoreDoc(doc, terms) : 1;
-        if (score) hits.push({ doc: doc, score: score, order: i });
+    function showPage(index, answer, ticket) {
+      var numbers = answer.docs.slice(0, shown);
+      return index.docs(numbers).then(function (docs) {
+        if (ticket !== asked) return;
+        drawDocs(docs, answer.matched);
+        docBox.hidden = docs.length === 0;
+        more.hidden = answer.docs.length <= shown;
       });
-      hits.sort(function (a, b) { return b.score - a.score || a.order - b.order; });
-      lastDocs = hits.map(function (h) { return h.doc; });
-      var entities = [];
-      if (terms.length) {
-        index.entities.forEach(function (e, i) {
-          var score = scoreEntity(e, terms);
-          if (score) entities.push({ e: e, score: score, order: i });
-        });
-        entities.sort(function (a, b) { return b.score - a.score || b.e.count - a.e.count || a.order - b.order; });
+    }
+
+    function describe(answer, query, filtered) {
+      var entities = answer.entities.length, docs = answer.docs.length, count = docs + entities;
+      var subject = plural(docs, "document") +
+        (entities ? " and " + entities + (entities === 1 ? " actor or place" : " actors or places") : "");
+      var object = answer.terms.length ? "“" + query.trim() + "”" + (filtered ? " with these filters" : "") : "these filters";
+      return (count ? subject : "Nothing") + (count > 1 ? " match " : " matches ") + object + ".";
+    }
+
+    function run(index, ticket) {
+      var query = form.elements.q.value;
+      var f = readFilters(form);
+      var filtered = FILTERS.some(function (name) { return f[name]; });
+      if (!queryTerms(query, index.stop).length && !filtered) {
+        found = null;
+        docBox.hidden = true;
+        more.hidden = true;
+        drawEntities([], new Set());
+        status.textContent = "Type a word or a name, or choose a filter.";
+        return null;
       }
-      drawEntities(entities.slice(0, 10).map(function (x) { return x.e; }));
-      drawDocs();
-      var count = lastDocs.length + entities.length;
-      var subject = plural(lastDocs.length, "document") +
-        (entities.length ? " and " + entities.length + (entities.length === 1 ? " actor or place" : " actors or places") : "");
-      var object = terms.length ? "“" + query.trim() + "”" + (filtered ? " with these filters" : "") : "these filters";
-      status.textContent = (count ? subject : "Nothing") + (count > 1 ? " match " : " matches ") + object + ".";
+      return runQuery(index, query, f).then(function (answer) {
+        if (ticket !== asked) return null;
+        found = answer;
+        drawEntities(answer.entities.slice(0, 10).map(function (x) { return x.e; }), answer.matched);
+        status.textContent = describe(answer, query, filtered);
+        return showPage(index, answer, ticket);
+      });
     }
 
     var lastState = null;
@@ -239,22 +506,30 @@
       if (state === lastState) return;
       lastState = state;
       shown = PAGE;
-      syncAddress();
-      loadIndex(form.getAttribute("data-index")).then(run, function () {
-        lastState = null;
-        status.textContent = "The search index could not be loaded; try reloading the page.";
-      });
+      writeAddress(form, names);
+      var ticket = ++asked;
+      openIndex(form.getAttribute("data-index")).then(function (index) { return run(index, ticket); })
+        .catch(function () {
+          if (ticket !== asked) return;
+          lastState = null;
+          status.textContent = "The search index could not be loaded; try reloading the page.";
+        });
     }
 
     form.addEventListener("input", update);
     form.addEventListener("change", update);
     form.addEventListener("submit", function (event) { event.preventDefault(); update(); });
-    more.addEventListener("click", function () { shown += PAGE; drawDocs(); });
-    if (names.some(function (name) { return params.get(name); })) {
+    more.addEventListener("click", function () {
+      if (!found) return;
+      shown += PAGE;
+      var answer = found, ticket = asked;
+      openIndex(form.getAttribute("data-index")).then(function (index) { return showPage(index, answer, ticket); });
+    });
+    if (readAddress(form, names)) {
       update();
     } else {
       status.textContent = "Type a word or a name, or choose a filter.";
-      form.elements.q.addEventListener("focus", function () { loadIndex(form.getAttribute("data-index")).catch(function () {}); }, { once: true });
+      form.elements.q.addEventListener("focus", function () { openIndex(form.getAttribute("data-index")).catch(function () {}); }, { once: true });
     }
   }
 
@@ -262,26 +537,23 @@
 
   function listFilter(form) {
     var scope = form.parentElement;
-    var base = form.getAttribute("data-base");
     var status = form.querySelector("[data-filter-status]");
     var items = Array.prototype.map.call(scope.querySelectorAll("ol.docs > li.doc-item"), function (li) {
-      var link = li.querySelector("a.doc-title");
       var time = li.querySelector("time");
-      var href = link ? link.getAttribute("href") : "";
       return { li: li, kind: li.querySelector(".kind-note") ? "note" : "article",
-               date: time ? time.getAttribute("datetime") : "",
-               path: href.indexOf(base) === 0 ? href.slice(base.length) : href };
+               date: time ? time.getAttribute("datetime") : "" };
     });
     form.hidden = false;
 
-    function apply(index) {
-      var f = readFilters(form, index);
-      var active = f.kind || f.from || f.to || f.actor !== null || f.place !== null;
+    // marks: for the actor and place filters, whether each document is tagged, by number (the
+    // items are every document, newest first: the timeline; the index numbers them oldest first)
+    function apply(marks) {
+      var f = readFilters(form);
+      var active = FILTERS.some(function (name) { return f[name]; });
       var visible = 0;
-      items.forEach(function (item) {
-        var doc = index ? index.byPath[item.path] : null;
-        var ok = passes({ kind: item.kind, date: item.date, tags: doc ? doc.tags : [] },
-                        { kind: f.kind, from: f.from, to: f.to, actor: f.actor, place: f.place });
+      items.forEach(function (item, i) {
+        var ok = (!f.kind || item.kind === f.kind) && (!f.from || item.date >= f.from) && (!f.to || item.date <= f.to) &&
+                 marks.every(function (mark) { return mark[items.length - 1 - i] === 1; });
         item.li.hidden = !ok;
         if (ok) visible += 1;
       });
@@ -296,18 +568,27 @@
       status.textContent = active ? "Showing " + visible + " of " + plural(items.length, "document") + "." : "";
     }
 
+    var asked = 0;
     function update() {
-      var needsIndex = (form.elements.actor && form.elements.actor.value) || (form.elements.place && form.elements.place.value);
-      if (!needsIndex) { apply(null); return; }
+      writeAddress(form, FILTERS);
+      var f = readFilters(form), ticket = ++asked;
+      if (!f.actor && !f.place) { apply([]); return; }
       status.textContent = "Loading…";
-      loadIndex(form.getAttribute("data-index")).then(apply, function () {
-        status.textContent = "The index of tags could not be loaded; try reloading the page.";
+      openIndex(form.getAttribute("data-index")).then(function (index) {
+        if (index.n !== items.length) throw new Error("the list is not the whole index");
+        return Promise.all(["actor", "place"].filter(function (k) { return f[k]; }).map(function (kind) {
+          var at = index.bySlug[kind + "/" + f[kind]];
+          return at === undefined ? new Uint8Array(index.n) : index.tagged(at);
+        }));
+      }).then(function (marks) { if (ticket === asked) apply(marks); }, function () {
+        if (ticket === asked) status.textContent = "The index of tags could not be loaded; try reloading the page.";
       });
     }
 
     form.addEventListener("change", update);
     form.addEventListener("input", update);
     form.addEventListener("submit", function (event) { event.preventDefault(); update(); });
+    if (readAddress(form, FILTERS)) update();
   }
 
   var page = document.getElementById("search-form");
