@@ -24,7 +24,8 @@ _FIELDS: dict[str, dict[str, str]] = {
     "serve": {"host": "serve_host", "port": "serve_port", "watch": "watch"},
 }
 _SECTIONS = {name: tuple(keys) for name, keys in _FIELDS.items()}
-_TOP_KEYS = ("title", "description", "base_url", "language", "output", "cache", "extra", *_SECTIONS)
+_TOP_KEYS = ("title", "description", "base_url", "language", "output", "cache", "estimative", "extra", *_SECTIONS)
+ESTIMATIVE_SCALES = ("icd203", "phia")  # see content/estimative.py
 
 
 @dataclass(frozen=True)
@@ -47,6 +48,7 @@ class SiteConfig:
     serve_host: str = "127.0.0.1"
     serve_port: int = 8000
     watch: tuple[str, ...] = ()
+    estimative: str = "icd203"  # the likelihood scale notes are checked against
     extra: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -120,6 +122,9 @@ def _read(path: Path, diags: Diagnostics) -> dict[str, Any]:
             diags.error(rel, line, f"`{key}` must be non-empty text")
         else:
             out[key] = value.strip()
+    if out.get("estimative", "icd203") not in ESTIMATIVE_SCALES:
+        diags.error(rel, mapping.line("estimative", 1),
+                    f"`estimative` must be one of {', '.join(ESTIMATIVE_SCALES)}, not `{out.pop('estimative')}`")
     if "base_url" in out:
         parts = urlsplit(out["base_url"])
         if not (parts.scheme in ("http", "https") and parts.netloc) and not out["base_url"].startswith("/"):

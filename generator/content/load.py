@@ -23,6 +23,8 @@ from urllib.parse import unquote
 from generator import parallel
 from generator.content.cache import Cache, stamp_of
 from generator.diagnostics import Diagnostic, Diagnostics
+from generator.content import estimative
+from generator.content.estimative import Finding
 from generator.content.markdown import Rendered
 from generator.progress import Progress
 from generator.content.yamltext import YamlProblem, load_mapping
@@ -47,6 +49,7 @@ class SourceDoc:
     digest: str  # sha256 of the file's bytes
     meta_digest: str = ""  # sha256 of the front-matter alone: what listings of the document show
     refs: tuple[str, ...] = ()  # local files the body points at (see local_refs): which assets it uses
+    estimative: tuple[Finding, ...] = ()  # a note's likelihood language (see estimative.py), reported per scale
 
     def line(self, key: str) -> int:
         return self.key_lines.get(key, 1)
@@ -365,4 +368,4 @@ def parse_source(rel: str, section: str, stem: str, data: bytes, diags: Diagnost
     digest = hashlib.sha256(data).hexdigest()
     meta_digest = hashlib.sha256(text[: stop if stop >= 0 else len(text)].encode("utf-8", "surrogatepass")).hexdigest()
     return SourceDoc(rel, section, stem, mapping.data, mapping.key_lines, body, end + 2, digest, meta_digest,
-                     local_refs(body))
+                     local_refs(body), estimative.scan(body, end + 2) if section == "notes" else ())

@@ -16,7 +16,7 @@ import dataclasses
 from pathlib import Path
 from typing import Any, Callable, Iterable, Mapping
 
-from generator.content import markdown, schema
+from generator.content import estimative, markdown, schema
 from generator.pages import render, search
 from generator.engine.pipeline import BuildState, body_key
 from generator.diagnostics import Diagnostics
@@ -181,6 +181,8 @@ def _edit(state: BuildState, index: Index, site: Path, path: Path) -> Edit | Non
     if source is not None and source.digest == doc.digest:
         return _UNCHANGED  # type: ignore[return-value]
     new = schema.to_document(source, diags) if source is not None else None
+    if source is not None:
+        estimative.report(rel, source.estimative, state.config.estimative, diags)
     if new is None or diags or source is None or source.body is None:
         return None  # the full build reports it
     if any(getattr(new, f) != getattr(doc, f) for f in STRUCTURAL):

@@ -30,7 +30,7 @@ from typing import Any, Callable, Iterator, Mapping
 import jinja2
 
 from generator import code_version, parallel
-from generator.content import markdown, schema
+from generator.content import estimative, markdown, schema
 from generator.pages import render, search
 from generator.site import graph
 from generator.site.assets import split_assets
@@ -160,6 +160,7 @@ def _plan(config: SiteConfig, cache: Cache, drafts: bool, loaded: Loaded, result
     failed_names = {name_key(Path(rel).stem) for rel in loaded.failed}
     for src in loaded.docs:
         item = (schema.to_document if src.section in ("articles", "notes") else schema.to_entity)(src, diags)
+        estimative.report(src.rel, src.estimative, config.estimative, diags)
         if isinstance(item, Document):
             docs.append(item)
         elif isinstance(item, Entity):
