@@ -52,6 +52,20 @@ class Document:
     extra: Mapping[str, Any] = field(default_factory=dict)
     lines: Mapping[str, int] = field(default_factory=dict)  # front-matter key -> line
     refs: tuple[str, ...] = ()  # local files the body points at (content.load.local_refs)
+    event_date: dt.date | None = None  # when what it is about happened (the first day of its month or year)
+    event_precision: str = ""  # "day" | "month" | "year" (with event_date)
+
+    @property
+    def timeline_date(self) -> dt.date:
+        """Where timelines place the document: when it happened if known, else when reported."""
+        return self.event_date or self.date
+
+    def event_label(self) -> str:
+        """The event date as precisely as it is known: `19 October 2023`, `October 2023`, `2023`."""
+        if self.event_date is None:
+            return ""
+        fmt = {"day": "%-d %B %Y", "month": "%B %Y"}.get(self.event_precision, "%Y")
+        return self.event_date.strftime(fmt)
 
     # Worked out once per object (they are frozen): pages ask for them by the million.
     @cached_property

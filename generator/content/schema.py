@@ -8,6 +8,7 @@ under `extra:`.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from typing import Any, Callable
 
 from generator.content.config import TLP_LEVELS, suggest
@@ -18,7 +19,7 @@ from generator.content.text import slugify
 
 DOC_KEYS = (
     "title", "date", "updated", "summary", "actors", "places", "slug", "draft", "tlp",
-    "source", "author", "confidence", "reliability", "credibility", "extra",
+    "source", "author", "confidence", "reliability", "credibility", "event_date", "extra",
 )
 ACTOR_KEYS = ("title", "aliases", "kind", "affiliations", "summary", "slug", "extra")
 PLACE_KEYS = ("title", "aliases", "kind", "within", "coordinates", "summary", "slug", "extra")
@@ -153,8 +154,48 @@ def to_document(src: SourceDoc, diags: Diagnostics) -> Document | None:
         extra=f.mapping("extra"),
         lines=dict(src.key_lines),
         refs=src.refs,
+        **_event_date(f),
     )
     return doc if f.ok else None
+
+
+_EVENT_DATE = re.compile(r"^(\d{4})(?:-(\d{1,2})(?:-(\d{1,2}))?)?$")
+
+
+def _event_date(f: _Fields) -> dict[str, Any]:
+    """`event_date`: YYYY-MM-DD, or YYYY-MM for a known month, or YYYY for a known year."""
+    value = f.src.meta.get("event_date")
+    if value is None:
+        return {}
+    if isinstance(value, dt.datetime):
+        value = value.date()
+    if isinstance(value, dt.date):
+        return {"event_date": value, "event_precision": "day"}
+    match = _EVENT_DATE.match(str(value).strip()) if isinstance(value, (str, int)) and not isinstance(value, bool) else None
+    if match:
+        year, month, day = (int(g) if g else 0 for g in match.groups())
+        try:
+            return {"event_date": dt.date(year, month or 1, day or 1),
+                    "event_precision": "day" if day else "month" if month else "year"}
+        except ValueError:
+            f.error("event_date", f"`event_date` is an impossible date: `{value}`")
+            return {}
+    f.error("event_date", f"`event_date` is not a date: `{value}` (write YYYY-MM-DD, YYYY-MM or YYYY)")
+    return {}
+    text = str(value).strip() if isinstance(value, (str, int)) and not isinstance(value, bool) else ""
+    for pattern, precision in ((_YEAR, "year"), (_MONTH, "month")):
+        match = pattern.match(text)
+        if match:
+            try:
+                return {"event_date": dt.date(int(match.group(1)), int(match.group(2)) if precision == "month" else 1, 1),
+                        "event_precision": precision}
+            except ValueError:
+                break
+    if isinstance(value, (dt.date, str)) and not _YEAR.match(text) and not _MONTH.match(text):
+        day = f.as_date("event_date", value)
+        return {"event_date": day, "event_precision": "day"} if day else {}
+    f.error("event_date", f"`event_date` is not a date: `{value}` (write YYYY-MM-DD, YYYY-MM or YYYY)")
+    return {}
 
 
 def _summary(f: _Fields) -> str:

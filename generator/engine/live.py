@@ -28,7 +28,7 @@ from generator.site.urls import page_path
 
 # Front-matter fields the graph and the page plan depend on: a change to any of
 # them takes the full build. (Title is checked separately: order and [[links]].)
-STRUCTURAL = ("kind", "slug", "path", "date", "updated", "draft", "tlp", "refs")  # refs: which assets are held back
+STRUCTURAL = ("kind", "slug", "path", "date", "updated", "draft", "tlp", "refs", "event_date", "event_precision")  # refs: which assets are held back
 
 Early = Callable[[frozenset[str]], None]  # called with the output files still to come
 

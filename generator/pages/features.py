@@ -56,8 +56,10 @@ Triple = tuple[str, str, Mapping[str, Any]]
 
 
 def by_month(docs: list[Document]) -> list[tuple[str, str, list[Document]]]:
-    """Documents (newest first) grouped by month: (`2023-10`, `October 2023`, documents)."""
-    groups = itertools.groupby(docs, key=lambda d: (d.date.year, d.date.month))
+    """Documents grouped by the month they happened in (`event_date`), else were reported in,
+    newest first: (`2023-10`, `October 2023`, documents); `docs` come newest reported first."""
+    docs = sorted(docs, key=lambda d: d.timeline_date, reverse=True)  # (stable: ties keep their order)
+    groups = itertools.groupby(docs, key=lambda d: (d.timeline_date.year, d.timeline_date.month))
     return [(f"{y:04d}-{m:02d}", dt.date(y, m, 1).strftime("%B %Y"), list(g)) for (y, m), g in groups]
 
 
