@@ -21,6 +21,15 @@ TLP_ORDER = {"clear": 0, "green": 1, "amber": 2, "amber+strict": 3, "red": 4}
 
 
 @dataclass(frozen=True)
+class Judgment:
+    """An earlier judgment of a note (`history:`): when, how confident, what it said."""
+
+    date: dt.date
+    confidence: str = ""
+    summary: str = ""
+
+
+@dataclass(frozen=True)
 class Source:
     name: str
     title: str = ""
@@ -54,6 +63,7 @@ class Document:
     refs: tuple[str, ...] = ()  # local files the body points at (content.load.local_refs)
     event_date: dt.date | None = None  # when what it is about happened (the first day of its month or year)
     event_precision: str = ""  # "day" | "month" | "year" (with event_date)
+    history: tuple[Judgment, ...] = ()  # a note's earlier judgments, oldest first
 
     @property
     def timeline_date(self) -> dt.date:

@@ -14,12 +14,12 @@ from typing import Any, Callable
 from generator.content.config import TLP_LEVELS, suggest
 from generator.diagnostics import Diagnostics
 from generator.content.load import SourceDoc
-from generator.content.model import CONFIDENCE, Document, Entity, Source
+from generator.content.model import CONFIDENCE, Document, Entity, Judgment, Source
 from generator.content.text import slugify
 
 DOC_KEYS = (
     "title", "date", "updated", "summary", "actors", "places", "slug", "draft", "tlp",
-    "source", "author", "confidence", "reliability", "credibility", "event_date", "extra",
+    "source", "author", "confidence", "reliability", "credibility", "event_date", "history", "extra",
 )
 ACTOR_KEYS = ("title", "aliases", "kind", "affiliations", "summary", "slug", "extra")
 PLACE_KEYS = ("title", "aliases", "kind", "within", "coordinates", "summary", "slug", "extra")
@@ -154,9 +154,59 @@ def to_document(src: SourceDoc, diags: Diagnostics) -> Document | None:
         extra=f.mapping("extra"),
         lines=dict(src.key_lines),
         refs=src.refs,
+        history=_history(f) if kind == "note" else _not_on_articles(f, "history"),
         **_event_date(f),
     )
     return doc if f.ok else None
+
+
+HISTORY_KEYS = ("date", "confidence", "summary")
+
+
+def _history(f: _Fields) -> tuple[Judgment, ...]:
+    """`history`: a list of earlier judgments `{date, confidence, summary}`, put oldest first;
+    each needs a date and a confidence or a summary."""
+    value = f.src.meta.get("history")
+    if value is None:
+        return ()
+    if not isinstance(value, list):
+        f.error("history", "`history` must be a list of {date, confidence, summary}")
+        return ()
+    out: list[Judgment] = []
+    for n, item in enumerate(value, 1):
+        where = f"`history` entry {n}"
+        if not isinstance(item, dict):
+            f.error("history", f"{where} must be a mapping {{date, confidence, summary}}")
+            continue
+        unknown = [k for k in item if k not in HISTORY_KEYS]
+        if unknown:
+            f.error("history", f"{where}: unknown key `{unknown[0]}`{suggest(str(unknown[0]), HISTORY_KEYS)}")
+            continue
+        if "date" not in item:
+            f.error("history", f"{where} needs a `date`")
+            continue
+        day = f.as_date("history", item["date"])
+        confidence = str(item.get("confidence") or "").strip().lower()
+        if confidence and confidence not in CONFIDENCE:
+            f.error("history", f"{where}: `confidence` must be one of {', '.join(CONFIDENCE)}, not `{confidence}`")
+            continue
+        summary = item.get("summary")
+        if summary is not None and not isinstance(summary, str):
+            f.error("history", f"{where}: `summary` must be text")
+            continue
+        if not confidence and not (summary or "").strip():
+            f.error("history", f"{where} needs a `confidence` or a `summary`: what was judged then")
+            continue
+        if day is not None:
+            out.append(Judgment(day, confidence, (summary or "").strip()))
+    out.sort(key=lambda j: j.date)
+    return tuple(out)
+
+
+def _not_on_articles(f: _Fields, key: str) -> tuple[()]:
+    if key in f.src.meta:
+        f.error(key, f"`{key}` belongs on notes (analyst judgments), not on articles")
+    return ()
 
 
 _EVENT_DATE = re.compile(r"^(\d{4})(?:-(\d{1,2})(?:-(\d{1,2}))?)?$")
