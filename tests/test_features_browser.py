@@ -74,6 +74,9 @@ def test_an_alias_finds_the_actor_and_its_documents(site, page, query: str, acto
     page.locator("#search-q").press_sequentially(query)
     page.wait_for_selector("#search-entities li")
     assert page.locator("#search-entities li a").first.inner_text() == actor
+    # the names are drawn first, the documents once their entries have been fetched
+    page.wait_for_function("q => document.querySelector('#search-status').textContent.includes(q)", arg=query)
+    page.wait_for_selector("#search-docs li .doc-title")
     titles = result_titles(page)
     assert titles, "no document found"
     # every document found for an alias is tagged with that actor: compare with its page
@@ -126,7 +129,7 @@ def test_actor_page_shows_its_graph_and_map(site, page) -> None:  # type: ignore
     assert graph.locator("path.g-aff").count() >= 1  # affiliations from the profile
     # the picture is drawn with the theme's colours, not the SVG defaults
     assert graph.locator("line.g-edge").first.evaluate("e => getComputedStyle(e).stroke") != "none"
-    assert page.locator("svg.map[role=img]").is_visible()
+    assert page.locator("svg.map[aria-labelledby]").is_visible()
     page.goto(base + "places/baghdad/")
     here = page.locator("svg.map circle.map-here")
     assert here.is_visible()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import json
 import re
 import signal
 import socket
@@ -108,7 +110,7 @@ def test_edit_is_served_and_only_dependent_files_change(served: Served) -> None:
     article.write_text(article.read_text().replace("was blamed", "was named as the attacker"))
     wait_for(lambda: "was named as the attacker" in served.get("articles/drone-attack/")[1], "the edit to be served")
     # the edited page is served first; the rest of the rebuild ends with its log line
-    wait_for(lambda: any("content/articles/drone-attack.md changed; rebuilt in" in line for line in served.err),
+    wait_for(lambda: any("rebuilt in" in line and "(articles/drone-attack.md)" in line for line in served.err),
              "the rebuild to end")
     after = snapshot(served.output)
     changed = sorted(k for k in after if before.get(k) != after[k])
@@ -125,7 +127,7 @@ def test_edit_is_served_and_only_dependent_files_change(served: Served) -> None:
         {k: v for k, v in read_tree(served.output).items() if k != ".briefing"}
     content_after = snapshot(served.site / "content")  # nothing written into content/ but the edit
     assert sorted(k for k in content_after if content_before.get(k) != content_after[k]) == ["articles/drone-attack.md"]
-    assert any("content/articles/drone-attack.md changed; rebuilt in" in line for line in served.err), served.err
+    assert any("rebuilt in" in line and "(articles/drone-attack.md)" in line for line in served.err), served.err
 
 
 def test_title_edit_reaches_every_page_that_shows_it(served: Served) -> None:
@@ -167,6 +169,117 @@ def test_broken_document_shows_error_page_then_recovers(served: Served) -> None:
     (served.site / "layouts/footer.html").write_text("<p>fixed footer</p>\n")
     wait_for(lambda: "fixed footer" in served.get("")[1], "the fixed template")
     assert served.proc.poll() is None
+
+
+REBUILT_LINE = re.compile(r"\d\d:\d\d:\d\d rebuilt in \d+ ms: \d+ pages rendered, \d+ written \(articles/drone-attack\.md\)\n")
+
+
+class Reloads:
+    """A LiveReload client over a real WebSocket, as the browser's script is: the reloads it is sent."""
+
+    def __init__(self, port: int):
+        from tornado.websocket import websocket_connect
+
+        self.messages: list[dict] = []
+        self.loop = asyncio.new_event_loop()
+        self.conn = None
+        self.connected = threading.Event()
+
+        async def listen() -> None:
+            self.conn = await websocket_connect(f"ws://127.0.0.1:{port}/livereload")
+            for message in ({"command": "hello", "protocols": ["http://livereload.com/protocols/official-7"]},
+                            {"command": "info", "url": f"http://127.0.0.1:{port}/repo/"},
+                            {"command": "hello", "protocols": []}):
+                await self.conn.write_message(json.dumps(message))
+            hellos = 0
+            while (raw := await self.conn.read_message()) is not None:
+                message = json.loads(raw)
+                if message.get("command") == "hello":
+                    hellos += 1  # the second answers the hello sent after `info`: we are a waiter
+                    if hellos == 2:
+                        self.connected.set()
+                else:
+                    self.messages.append(message)
+
+        self.thread = threading.Thread(target=lambda: self.loop.run_until_complete(listen()), daemon=True)
+        self.thread.start()
+        if not self.connected.wait(10):
+            raise AssertionError("the LiveReload handshake did not finish")
+
+    def reloads(self) -> int:
+        return sum(1 for m in self.messages if m.get("command") == "reload")
+
+    def close(self) -> None:
+        if self.conn is not None:
+            self.loop.call_soon_threadsafe(self.conn.close)
+        self.thread.join(5)
+        if not self.thread.is_alive():
+            self.loop.close()
+
+
+def test_terminal_shows_one_line_per_rebuild_and_no_request_log(served: Served) -> None:
+    reloads = Reloads(served.port)
+    try:
+        assert served.get("")[0] == 200 and served.get("no/such/page/")[0] == 404
+        out_before, err_before, builds = len(served.out), len(served.err), served.rebuilds()
+        article = served.site / ARTICLE
+        good = article.read_text()
+        article.write_text(good.replace("was blamed", "was blamed, first"))
+        wait_for(lambda: served.rebuilds() >= builds + 1, "the first rebuild")
+        # requests of every kind (a page, a 404, a redirect, the script) and a reload sent to a waiter
+        wait_for(lambda: reloads.reloads() >= 1, "the reload message")
+        for path in ("articles/drone-attack/", "no/such/page/", "../../etc/passwd", "feed.xml"):
+            served.get(path)
+        urllib.request.urlopen(f"http://127.0.0.1:{served.port}/livereload.js", timeout=10).read()
+        urllib.request.urlopen(f"http://127.0.0.1:{served.port}/", timeout=10).read()
+        article.write_text(good.replace("was blamed", "was blamed, second"))
+        wait_for(lambda: served.rebuilds() >= builds + 2, "the second rebuild")
+        # stderr is written in order: whatever the requests logged came before the second rebuild's line
+        new = served.err[err_before:]
+        assert len(new) == served.rebuilds() - builds and all(REBUILT_LINE.fullmatch(line) for line in new), new
+        assert served.out[out_before:] == [] and sum("serving http" in line for line in served.out) == 1
+    finally:
+        reloads.close()
+
+
+def test_error_page_shows_the_offending_lines_escaped_and_reloads_when_fixed(served: Served) -> None:
+    reloads = Reloads(served.port)
+    try:
+        article = served.site / ARTICLE
+        good = article.read_text()
+        article.write_text(good.replace("summary: Two drones targeted the base.",
+                                        'summary: <b>Two</b> drones & "more": targeted'))
+        wait_for(lambda: served.get("")[0] == 500, "the error page")
+        status, body = served.get("articles/drone-attack/")
+        assert status == 500 and "/livereload.js" in body
+        assert f"{ARTICLE}:4" in body and "invalid YAML: mapping values are not allowed" in body
+        escaped = "summary: &lt;b&gt;Two&lt;/b&gt; drones &amp; &quot;more&quot;: targeted"
+        assert "<b>Two</b>" not in body
+        # the error line, marked, with its number, and two lines either side
+        problem = body[body.index(f"{ARTICLE}:4"):]
+        problem = problem[:problem.index("</li>")]
+        lines = re.findall(r'<span class="line( hit)?"[^>]*><span class="ln">(?:&gt;| ) +(\d+)</span> (.*?)</span>', problem)
+        assert [(bool(hit), int(n)) for hit, n, _ in lines] == [(False, 2), (False, 3), (True, 4), (False, 5), (False, 6)]
+        assert lines[2][2] == escaped and lines[0][2] == "title: Drone attack on Ain al-Asad"
+        assert not re.search(r'(src|href)="(https?:)?//|@import|url\(', body)  # nothing from elsewhere
+        # the terminal: one line for the failed build, then one per error, each naming file:line
+        wait_for(lambda: any("build failed in" in line for line in served.err), "the failure line")
+        failed_at = next(i for i, line in enumerate(served.err) if "build failed in" in line)
+        assert re.fullmatch(r"\d\d:\d\d:\d\d build failed in \d+ ms \(articles/drone-attack\.md\): 2 errors; "
+                            r"the browser shows them\n", served.err[failed_at])
+        reloaded = reloads.reloads()
+        article.write_text(good)
+        wait_for(lambda: reloads.reloads() > reloaded, "the error page to be told to reload")
+        status, body = served.get("articles/drone-attack/")
+        assert status == 200 and "Two drones targeted the base." in body and "Build failed" not in body
+        wait_for(lambda: any("rebuilt in" in line for line in served.err[failed_at:]), "the rebuild line")
+        after = served.err[failed_at + 1:]
+        errors = after[:next(i for i, line in enumerate(after) if not line.startswith("  "))]
+        assert [re.match(r"  (\S+:\d+): error: ", line)[1] for line in errors] == \
+            [f"{ARTICLE}:4", "content/notes/assessment.md:9"], errors
+        assert served.proc.poll() is None
+    finally:
+        reloads.close()
 
 
 def test_a_burst_of_saves_is_one_rebuild(served: Served) -> None:

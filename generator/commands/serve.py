@@ -12,7 +12,10 @@ script speak the LiveReload protocol. Its gaps are covered here (see README,
 - its static handler has served stale 304s: we serve files ourselves with
   `Cache-Control: no-store` and no conditional responses;
 - it injects its script before `</head>` (a page without one never reloads):
-  we inject before `</body>`, or at the end of any HTML without one.
+  we inject before `</body>`, or at the end of any HTML without one;
+- it and Tornado log every request and every reload: `quiet_libraries` turns
+  their loggers down, so the terminal shows one line per rebuild (plus the
+  errors of a failed one) and the browser shows the errors with their lines.
 The site is served under its production base path, so links that work here
 work on GitHub Pages; `/` redirects there. Builds go into a temporary folder,
 incrementally and in place; the content folder is never written.
@@ -22,6 +25,8 @@ from __future__ import annotations
 
 import errno
 import html
+import itertools
+import logging
 import mimetypes
 import shutil
 import signal
@@ -42,15 +47,31 @@ from generator.commands.policy import CollectorPolicy
 from generator.engine.build import CACHE_FILE, BuildResult
 from generator.content.cache import Cache
 from generator.content.config import CONFIG_FILE, load_config, normalise_base_url
-from generator.diagnostics import Diagnostic, Diagnostics
+from generator.diagnostics import Diagnostic, Diagnostics, counted, one_line
 from generator.engine.preview import LiveBuild
 from generator.commands.watch import Watcher
 
 PORT_TRIES = 20
+CONTEXT_LINES = 2  # lines shown either side of an error's line on the error page
+MAX_LINE_CHARS = 400  # longer source lines are cut on the error page
+
+# Loggers that speak for every request or reload; the preview says what matters itself.
+# Tornado's application and general loggers (uncaught errors in a handler) are left alone.
+QUIET_LOGGERS = {"tornado.access": logging.CRITICAL + 1, "livereload": logging.CRITICAL + 1}
+
+
+def quiet_libraries() -> None:
+    """Silence Tornado's access log ("200 GET /x (127.0.0.1) 1.2ms") and livereload's
+    own chatter ("Reload 1 waiters", "Browser Connected", "Error sending message")."""
+    for name, level in QUIET_LOGGERS.items():
+        logging.getLogger(name).setLevel(level)
 
 
 class PortInUse(Exception):
     pass
+
+
+Excerpt = tuple[tuple[int, str], ...]  # (line number, text) around a diagnostic's line
 
 
 @dataclass
@@ -61,6 +82,29 @@ class State:
     diagnostics: tuple[Diagnostic, ...] = ()
     built_at: float = 0.0
     generation: int = 0
+    excerpts: dict[Diagnostic, Excerpt] = field(default_factory=dict)  # errors' source lines, read at build time
+
+
+def excerpt(site: Path, d: Diagnostic, context: int = CONTEXT_LINES) -> Excerpt:
+    """The lines of the file around `d`'s line, as they were when the build saw them;
+    empty for a problem of a whole file, a path outside the site or a file that cannot be read."""
+    if d.line <= 0 or not d.path:
+        return ()
+    try:
+        root = site.resolve()
+        path = (root / d.path).resolve()
+        if root not in path.parents or not path.is_file():
+            return ()
+        first = max(1, d.line - context)
+        with path.open(encoding="utf-8", errors="replace", newline=None) as f:
+            lines = list(itertools.islice(f, first - 1, d.line + context))
+    except (OSError, ValueError):
+        return ()
+    shown = []
+    for number, text in enumerate(lines, start=first):
+        text = one_line(text.rstrip("\r\n").expandtabs(4))
+        shown.append((number, text if len(text) <= MAX_LINE_CHARS else text[:MAX_LINE_CHARS] + " …"))
+    return tuple(shown) if any(n == d.line for n, _ in shown) else ()
 
 
 @dataclass
@@ -74,6 +118,7 @@ class Preview:
     state: State = field(default_factory=State)
     builds: int = 0
     live: LiveBuild | None = None
+    _warned: frozenset[Diagnostic] = frozenset()  # the last build's warnings, printed already
 
     def rebuild(self, changed: set[Path] | None = None,
                 early: Callable[[frozenset[str]], None] | None = None) -> BuildResult:
@@ -91,27 +136,60 @@ class Preview:
             self.live.state = None  # start afresh next time
         elapsed = (time.perf_counter() - started) * 1000
         self.builds += 1
-        self.state = State(result.ok, tuple(result.diagnostics), time.time(), self.state.generation + 1)
-        what = _describe(changed, self.site)
-        if result.ok:
-            changed_files = len(result.changed_paths)
-            self.log(f"{what}rebuilt in {elapsed:.0f} ms: {result.rendered_pages} pages rendered, "
-                     f"{changed_files} files changed")
-            for d in result.diagnostics:
-                self.log(str(d))
-        else:
-            self.log(f"{what}build failed in {elapsed:.0f} ms; the browser shows the errors:")
-            for d in result.diagnostics:
-                self.log(str(d))
+        diagnostics = tuple(result.diagnostics)
+        excerpts = {d: excerpt(self.site, d) for d in diagnostics if d.level == "error"} if not result.ok else {}
+        self.state = State(result.ok, diagnostics, time.time(), self.state.generation + 1, excerpts)
+        self._report(result, diagnostics, changed, elapsed)
         return result
+
+    def _report(self, result: BuildResult, diagnostics: tuple[Diagnostic, ...], changed: set[Path] | None,
+                elapsed: float) -> None:
+        """One line per build: when, how long, what it did and for which save; then, when it failed,
+        its errors, one a line, and warnings the previous build did not have."""
+        stamp = time.strftime("%H:%M:%S")
+        verb = "rebuilt" if self.builds > 1 else "built"
+        what = _describe(changed, self.site)
+        why = f" ({what})" if what else ""
+        warnings = [d for d in diagnostics if d.level == "warning"]
+        new_warnings = [d for d in warnings if d not in self._warned]
+        self._warned = frozenset(warnings)
+        if result.ok:
+            tail = f", {counted(len(warnings), 'warning')}" if warnings else ""
+            # a full build's changed_paths is taken after it commits: its write result counts what changed
+            written = result.written.changed if result.written is not None else len(result.changed_paths)
+            removed = result.written.removed if result.written is not None else 0
+            gone = f", {removed} removed" if removed else ""
+            self._say(f"{stamp} {verb} in {elapsed:.0f} ms: {result.rendered_pages} pages rendered, "
+                      f"{written} written{gone}{why}{tail}")
+            shown: list[Diagnostic] = new_warnings
+        else:
+            errors = [d for d in diagnostics if d.level == "error"]
+            self._say(f"{stamp} build failed in {elapsed:.0f} ms{why}: {counted(len(errors), 'error')}; "
+                      "the browser shows them")
+            shown = errors + new_warnings
+        for d in shown:
+            self._say(f"  {d}")
+
+    def _say(self, line: str) -> None:
+        try:
+            self.log(line)
+        except (OSError, ValueError):  # the terminal went away: keep serving
+            pass
 
 
 def _describe(changed: set[Path] | None, site: Path) -> str:
+    """The saved files, as in `articles/x.md` (content/ left out), at most three named."""
     if not changed:
         return ""
-    names = sorted(str(p.relative_to(site)) if site in p.parents else str(p) for p in changed)
-    shown = ", ".join(names[:3]) + (f" and {len(names) - 3} more" if len(names) > 3 else "")
-    return f"{shown} changed; "
+    names = sorted(_shown_path(p, site) for p in changed)
+    return ", ".join(names[:3]) + (f" and {len(names) - 3} more" if len(names) > 3 else "")
+
+
+def _shown_path(path: Path, site: Path) -> str:
+    if site not in path.parents:
+        return one_line(str(path))
+    rel = path.relative_to(site).as_posix()
+    return one_line(rel.removeprefix("content/"))
 
 
 def bind(host: str, port: int, explicit: bool) -> tuple[list[socket.socket], int]:
@@ -175,7 +253,12 @@ class _Handler(web.RequestHandler):
         self._file(target, 200, head)
 
     def _file(self, target: Path, status: int, head: bool) -> None:
-        data = target.read_bytes()
+        try:
+            data = target.read_bytes()
+        except OSError:  # gone between the check and the read
+            self.set_status(404)
+            self.write(self.server.inject(b"<!DOCTYPE html><title>Not found</title><h1>Not found</h1>"))
+            return
         kind = mimetypes.guess_type(target.name)[0] or "application/octet-stream"
         if kind.startswith("text/") or kind in ("application/xml", "application/json", "application/javascript"):
             kind += "; charset=utf-8"
@@ -195,23 +278,72 @@ class _Handler(web.RequestHandler):
             self.write(self.server.inject(b"<!DOCTYPE html><title>Not found</title><h1>Not found</h1>"))
 
     def _error_page(self, head: bool) -> None:
-        state = self.server.preview.state
-        items = "\n".join(
-            f'<li><code class="where">{html.escape(d.path)}:{d.line}</code> <span class="level-{d.level}">'
-            f"{d.level}</span>: {html.escape(d.message)}</li>"
-            for d in state.diagnostics if d.level == "error"
-        )
-        page = f"""<!DOCTYPE html>
-<html lang="en"><head><meta charset="utf-8"><title>Build failed · briefing</title>
-<style>body{{font:16px/1.5 system-ui,sans-serif;margin:2rem;color:#1b1f24}}h1{{color:#b3261e}}
-li{{margin:.4rem 0}}code{{background:#f4f6f8;padding:.1rem .3rem}}.level-error{{color:#b3261e;font-weight:700}}</style>
-</head><body><main><h1>Build failed</h1>
-<p>The site will come back by itself when the problem is fixed; the server keeps running.</p>
-<ul class="problems">{items}</ul></main></body></html>"""
         self.set_status(500)
         self.set_header("Content-Type", "text/html; charset=utf-8")
-        if not head:
-            self.write(self.server.inject(page.encode("utf-8")))
+        if head:
+            return
+        state = self.server.preview.state
+        try:
+            page = error_page(state)
+        except Exception:  # never a traceback instead of the errors: the plain list will do
+            page = error_page(State(state.ok, state.diagnostics, state.built_at, state.generation))
+        self.write(self.server.inject(page.encode("utf-8")))
+
+
+ERROR_STYLE = """body{font:16px/1.5 system-ui,sans-serif;margin:2rem auto;max-width:60rem;padding:0 1rem;color:#1b1f24;background:#fff}
+h1{color:#b3261e;margin-bottom:.3rem}.problems{list-style:none;padding:0}.problem{margin:1.4rem 0}
+.where{font-weight:700}code{font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,monospace}
+.level-error{color:#b3261e;font-weight:700}.message{margin:.2rem 0 .5rem;white-space:pre-wrap}
+pre.source{margin:0;padding:.5rem 0;background:#f4f6f8;border:1px solid #d0d7de;border-radius:4px;overflow-x:auto;font-size:14px;line-height:1.45}
+pre.source span.line{display:block;padding:0 .8rem;white-space:pre}
+pre.source span.hit{background:#fde7e4;box-shadow:inset 4px 0 #b3261e}
+pre.source span.ln{display:inline-block;min-width:3.5em;color:#57606a;user-select:none}
+pre.source span.hit span.ln{color:#b3261e;font-weight:700}"""
+
+
+def error_page(state: State) -> str:
+    """The page every URL shows while the build is broken: each error's file, line and message,
+    and its file's lines around it (the error's marked), all escaped; nothing from elsewhere."""
+    errors = [d for d in state.diagnostics if d.level == "error"]
+    items = "\n".join(_problem(d, state.excerpts.get(d, ())) for d in errors)
+    if not errors:  # (a failed build always has one; say so rather than show an empty list)
+        items = '<li class="problem"><p class="message">the build failed without saying why</p></li>'
+    return f"""<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<title>Build failed · briefing</title>
+<style>{ERROR_STYLE}</style>
+</head><body><main><h1>Build failed</h1>
+<p>{counted(len(errors), "error")}. This page reloads by itself when the problem is fixed; the server keeps running.</p>
+<ol class="problems">
+{items}
+</ol></main></body></html>"""
+
+
+def _problem(d: Diagnostic, lines: Excerpt) -> str:
+    where = f"{d.path}:{d.line}" if d.line else d.path
+    source = ""
+    if lines:
+        width = len(str(lines[-1][0]))
+        rows = []
+        for n, text in lines:
+            hit = n == d.line
+            attrs = ' class="line hit" aria-current="true"' if hit else ' class="line"'
+            rows.append(f'<span{attrs}><span class="ln">{"&gt;" if hit else " "} {n:>{width}}</span> '
+                        f'{html.escape(text)}</span>')
+        source = f'\n<pre class="source" aria-label="{html.escape(where)}"><code>{"".join(rows)}</code></pre>'
+    return (f'<li class="problem"><code class="where">{html.escape(one_line(where))}</code> '
+            f'<span class="level-{d.level}">{d.level}</span>'
+            f'<p class="message">{html.escape(d.message)}</p>{source}</li>')
+
+
+class _ReloadHandler(LiveReloadHandler):
+    """livereload's WebSocket handler, shrugging off a message that is not its protocol's JSON."""
+
+    def on_message(self, message: str | bytes) -> None:
+        try:
+            super().on_message(message)
+        except (ValueError, TypeError, AttributeError):
+            pass
 
 
 class PreviewServer:
@@ -234,7 +366,7 @@ class PreviewServer:
         LiveReloadHandler.watcher = get_watcher_class()()  # it logs watcher.filepath when reloading
         LiveReloadHandler.live_css = False
         return web.Application([
-            (r"/livereload", LiveReloadHandler),
+            (r"/livereload", _ReloadHandler),
             (r"/livereload.js", LiveReloadJSHandler),
             (r"/(.*)", _Handler, {"server": self}),
         ])
@@ -291,6 +423,8 @@ class PreviewServer:
                 self._reloaded = False
                 try:
                     self.preview.rebuild(changed, early=self._first_pages_out)
+                except Exception as exc:  # never let the watch thread die: the next save tries again
+                    self.preview._say(f"internal error while rebuilding: {type(exc).__name__}: {one_line(str(exc))}")
                 finally:
                     self._set_idle(True)
                 if not self._reloaded:
@@ -299,6 +433,7 @@ class PreviewServer:
             self._watcher.close()
 
     def run(self, on_ready: Callable[[], None] | None = None) -> None:
+        quiet_libraries()
         self.loop = ioloop.IOLoop.current()
         http = httpserver.HTTPServer(self.application())
         http.add_sockets(self.sockets)

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
+import math
 from collections import defaultdict
 from dataclasses import dataclass
 from functools import partial
@@ -43,6 +44,11 @@ BRIEF_NOTES = 10  # latest analyst notes on the brief
 BRIEF_ARTICLES = 10  # latest articles listed under them
 ACTOR_MAP_LIMIT = 30  # places on an actor's "where it is active" map
 SIDE_MAP_WIDTH = 340.0  # maps in the side column: fewer pixels, so the lettering stays readable
+PLACES_MAP_WIDTH = 440.0  # the map of /places/, at most PLACES_MAP_MAX wide on a page
+PLACES_MAP_MAX = "34rem"
+NEARBY_DEGREES = 1.5  # a place page's map shows the places this close to it
+NEAREST_DEGREES = 6.0  # or, with none that close, the nearest place if it is within this
+PLACE_MAP_SPAN = (2.4, 3.0)  # and at least this much of the world (degrees of latitude, longitude)
 
 RELIABILITY = {  # Admiralty scale: the source
     "A": "Completely reliable", "B": "Usually reliable", "C": "Fairly reliable",
@@ -100,12 +106,12 @@ class Features:
             for target in targets:
                 back[target].append(source)
         points = [e.coordinates for e in site.entities.values() if e.kind == "place" and e.coordinates]
-        frame, small = svg.Frame.around(points), svg.Frame.around(points, width=SIDE_MAP_WIDTH)
+        frame, small = svg.Frame.around(points, width=PLACES_MAP_WIDTH), svg.Frame.around(points, width=SIDE_MAP_WIDTH)
         return cls(site, urls, counts, {k: tuple(v) for k, v in back.items()},
                    frame, small, tuple(points))
 
     def _node(self, entity: Entity, weight: int) -> svg.Node:
-        return svg.Node(f"{entity.kind}/{entity.slug}", entity.title, weight, entity.kind)
+        return svg.Node(f"{entity.kind}/{entity.slug}", entity.title, weight, entity.kind, self.urls.of(entity.ref))
 
     # ------------------------------------------------------------------ page parts
 
@@ -117,12 +123,34 @@ class Features:
             extra["graph_svg"] = self._ego_graph(entity)
             extra["map_svg"] = self._active_map(entity)
         elif entity.coordinates and self.small:
-            lat, lon = entity.coordinates
-            extra["map_svg"] = Markup(svg.map_svg(
-                self.small, [(self._node(entity, self.counts[entity.ref]), lat, lon)],
-                f"Where {entity.title} is", f"{entity.title} at {lat:.4f}, {lon:.4f}, among the other places of this site.",
-                here=f"place/{entity.slug}", base_href=self.urls.href(BASE_MAP_PATH)))
+            extra["map_svg"] = self._place_map(entity)
         return extra
+
+    def _place_map(self, entity: Entity) -> Markup:
+        """A place and the places near it, zoomed in (at least PLACE_MAP_SPAN across), every one named."""
+        lat, lon = entity.coordinates  # type: ignore[misc]
+        places = sorted((e for e in self.site.entities_of_kind("place") if e.coordinates and e.ref != entity.ref),
+                        key=lambda e: (e.title.casefold(), e.slug))
+        k = math.cos(math.radians(lat))
+
+        def away(e: Entity) -> float:
+            plat, plon = e.coordinates  # type: ignore[misc]
+            return math.hypot(plat - lat, (plon - lon) * k)
+
+        near = [e for e in places if away(e) <= NEARBY_DEGREES]
+        if not near:  # a place on its own (a country, a far town): show the way to its nearest neighbour
+            nearest = min(places, key=lambda e: (away(e), e.title.casefold(), e.slug), default=None)
+            near = [nearest] if nearest and away(nearest) <= NEAREST_DEGREES else []
+        frame = svg.Frame.around([(lat, lon), *(e.coordinates for e in near)],  # type: ignore[misc]
+                                 width=SIDE_MAP_WIDTH, min_span=PLACE_MAP_SPAN)
+        assert frame is not None
+        others = [e for e in places if frame.contains(*e.coordinates)]  # type: ignore[misc]
+        dots = [(self._node(entity, self.counts[entity.ref]), lat, lon)]
+        dots += [(self._node(e, self.counts[e.ref]), *e.coordinates) for e in others]  # type: ignore[misc]
+        around = f", with {', '.join(e.title for e in others)} nearby" if others else ""
+        return Markup(svg.map_svg(
+            frame, dots, f"Where {entity.title} is", f"{entity.title} at {lat:.4f}, {lon:.4f}{around}.",
+            here=f"place/{entity.slug}"))
 
     def _ego_graph(self, entity: Entity) -> Markup | str:
         ref = entity.ref
@@ -147,7 +175,7 @@ class Features:
         return Markup(svg.map_svg(
             self.small, dots, f"Where {entity.title} is reported",
             f"Places in documents about {entity.title}, sized by the documents in common: {names}.",
-            labelled=6, base_href=self.urls.href(BASE_MAP_PATH)))
+            base_href=self.urls.href(BASE_MAP_PATH), backdrop=self.points))
 
     def places_index(self) -> dict[str, Any]:
         """The map of /places/: every place with coordinates, sized by its documents."""
@@ -158,7 +186,7 @@ class Features:
         return {"map_svg": Markup(svg.map_svg(
             self.frame, dots, "Places on the map",
             f"{len(dots)} places with coordinates, each sized by its number of documents; the table below lists them all.",
-            ident="places-map", labelled=12))}
+            ident="places-map", max_width=PLACES_MAP_MAX))}
 
     def filters(self) -> dict[str, Any]:
         """Choices for the actor and place filters of /timeline/ and /search/."""

@@ -86,6 +86,12 @@ def plan(site: Site, bodies: Mapping[Ref, Body], config: SiteConfig, urls: Urls)
                                                "entries": entries,
                                                "bodies": {d.ref: bodies[d.ref] for d in entries if d.ref in bodies},
                                                "updated": _newest(docs)}))
+    changes = sorted(docs, key=lambda d: d.updated or d.date, reverse=True)  # (stable: newest first among ties)
+    pages.append(Page("changes/", "changes.html", {"title": "What changed", "changes": changes[:CHANGES_LIMIT],
+                                                   "more": len(changes) > CHANGES_LIMIT}))
+    pages.append(Page("changes/feed.xml", "changes.xml", {
+        "title": f"What changed — {config.title}", "changes": changes[: config.feed_limit],
+        "updated": _newest(docs)}))
     # First: the search index is the longest page to render, so it should not start last.
     pages[:0] = [Page(*triple) for triple in extra.pages(bodies)]
     # Pages that sum up the whole site (counts, names, the search index) show something of every
@@ -96,6 +102,18 @@ def plan(site: Site, bodies: Mapping[Ref, Body], config: SiteConfig, urls: Urls)
     sitemap = [p for p in pages if p.template.endswith(".html") and p.path != "404.html"]
     pages.append(Page("sitemap.xml", "sitemap.xml", {"pages": [(p.path, _lastmod(p)) for p in sitemap]}))
     return pages
+
+
+CHANGES_LIMIT = 500  # entries on /changes/ (about 300 bytes each): the page stays under the size budget
+
+
+def confidence_move(doc: Document) -> str:
+    """How a note's confidence moved since its last earlier judgment (`history`) that gave one:
+    `low → moderate`, `moderate, unchanged`; "" without such a judgment."""
+    before = next((j.confidence for j in reversed(doc.history) if j.confidence), "")
+    if not before or not doc.confidence:
+        return ""
+    return f"{before} → {doc.confidence}" if before != doc.confidence else f"{doc.confidence}, unchanged"
 
 
 _SITE_WIDE = frozenset({"home.html", "entity_index.html", "search.html", "graph.html", "brief.html"})
@@ -179,12 +197,13 @@ def _entity_context(site: Site, bodies: Mapping[Ref, Body], entity: Entity,
                     shares: list[tuple[str, list[Entity]]]) -> dict[str, Any]:
     ref = entity.ref
     parent = site.parent.get(ref)
+    listed = {*site.tagged.get(ref, ()), *site.possibly.get(ref, ())}  # "Mentioned in" adds only the others
     return {
         "title": entity.title,
         "entity": entity,
         "body": bodies.get(ref),
         "docs": [site.documents[r] for r in site.tagged.get(ref, ())],
-        "mentions": [_item(site, r) for r in site.mentions.get(ref, ())],
+        "mentions": [_item(site, r) for r in site.mentions.get(ref, ()) if r not in listed],
         "co_actors": [(site.entities[r], n) for r, n in site.co_actors.get(ref, ())],
         "co_places": [(site.entities[r], n) for r, n in site.co_places.get(ref, ())],
         "affiliations": [site.entities[r] for r in site.affiliations.get(ref, ())],
@@ -306,9 +325,11 @@ def environment(config: SiteConfig, urls: Urls, compiled: Path | None = None) ->
         permalink=lambda item: urls.absolute(page_path(item.ref)),
         tlp_wording=_TLP_WORDING,
         confidence_meaning=_CONFIDENCE_MEANING,
+        confidence_move=confidence_move,
     )
     env.globals["nav"] = NAV
     env.globals["chrome"] = Chrome(env, frozenset(path for path, _ in NAV))
+    env.globals["link_preview"] = link_preview
     fragments = Fragments()
     env.globals.update(features.template_globals(config, urls, fragments))
     env.globals["doc_item"] = items = DocItems(env, fragments)
@@ -329,18 +350,57 @@ class Chrome:
     current one (masthead.html, footer.html): rendered once per build and variant instead of
     once per page (a tenth of a millisecond each, 11,000 times at 10,000 documents). They are
     templates like the others (a layout may replace them) and see the site's values, `nav`,
-    and `current`: the page's path if it is one of the sections, else None."""
+    `current`: the section the page is in ("articles/" for "articles/x/"), else None, and
+    `current_is_page`: whether the page is that section's own index."""
 
     def __init__(self, env: jinja2.Environment, sections: frozenset[str]):
         self._env, self._sections = env, sections
-        self._memo: dict[tuple[str, str | None], Markup] = {}
+        self._memo: dict[tuple[str, str | None, bool], Markup] = {}
+
+    def section_of(self, page_path: str | None) -> tuple[str | None, bool]:
+        """(the nav section a page is in, whether it is the section's index page)."""
+        if page_path in self._sections:
+            return page_path, True
+        if type(page_path) is str and "/" in page_path:
+            head = page_path[: page_path.index("/") + 1]
+            if head in self._sections:
+                return head, False
+        return None, False
 
     def __call__(self, name: str, page_path: str | None = None) -> Markup:
-        key = (name, page_path if page_path in self._sections else None)
+        key = (name, *self.section_of(page_path))
         found = self._memo.get(key)
         if found is None:
-            found = self._memo[key] = Markup(self._env.get_template(name).render(current=key[1]))
+            found = self._memo[key] = Markup(self._env.get_template(name).render(current=key[1],
+                                                                                  current_is_page=key[2]))
         return found
+
+
+_PREVIEW_LIMIT = 200  # characters of a page's description: what search results and link cards show
+
+
+@jinja2.pass_context
+def link_preview(context: Mapping[str, Any]) -> dict[str, str]:
+    """`link_preview()` in base.html: the page's description (a document's summary, a profile's,
+    else the site's), cut to a short snippet, and its OpenGraph type."""
+    doc, entity = context.get("doc"), context.get("entity")
+    if type(doc) is Document:
+        text, kind = doc.summary or context["site"].description, "article"
+    elif type(entity) is Entity and entity.summary:
+        text, kind = entity.summary, "website"
+    else:
+        text, kind = context["site"].description, "website"
+    return {"description": shorten(text), "type": kind}
+
+
+def shorten(text: str, limit: int = _PREVIEW_LIMIT) -> str:
+    """`text` on one line, cut at the last word boundary within `limit` characters (with an ellipsis)."""
+    text = " ".join(text.split())
+    if len(text) <= limit:
+        return text
+    cut = text[: limit - 1]
+    space = cut.rfind(" ")
+    return (cut[:space] if space > limit // 2 else cut).rstrip(" ,;:.-") + "…"
 
 
 class Fragments:

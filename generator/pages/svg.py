@@ -2,11 +2,13 @@
 
 Pure functions from plain values (nodes, counts, coordinates) to SVG text with
 a deterministic layout, so two builds give the same bytes and no picture needs
-JavaScript. Every SVG is `role="img"` with a <title> and a <desc> that says in
-words what it shows, and the pages list the same facts as text beside it.
-Nodes and dots are not links (an image has no interactive parts); each has
-its name as a tooltip, and the text lists beside link to every page.
+JavaScript. Every SVG is `role="img"` (`role="document"` when it holds links: see
+_named) with a <title> and a <desc> that says in words what it shows, and the pages list the same facts as text beside it.
+Each node and dot has its name as a tooltip; map dots and their names link to
+the place's page (out of the tab order: the text lists beside link to every page).
 
+Map names are placed at build time so that none overlaps another or a dot
+(beside the dot, else on a leader line, else as a numbered key entry).
 Maps use an equirectangular projection over the bounding box of the places,
 with x scaled by the cosine of the middle latitude, on a simplified outline of
 the region from Natural Earth (public domain), vendored in theme/data/region.json.
@@ -29,12 +31,16 @@ NETWORK_SIDE_LIMIT = 20  # actors, and places, on /graph/
 NETWORK_EDGE_LIMIT = 160
 
 
+Box = tuple[float, float, float, float]  # left, top, right, bottom
+
+
 @dataclass(frozen=True)
 class Node:
     key: str  # unique within one drawing: "actor/kataib-hezbollah"
     label: str
     weight: int  # documents (or documents in common)
     kind: str  # "actor" | "place"
+    href: str = ""  # its page, when the drawing links to it
 
 
 def _num(x: float) -> str:
@@ -47,17 +53,24 @@ def _esc(text: str) -> str:
     return html.escape(text, quote=True)
 
 
-def _short(label: str, limit: int = 24) -> str:
-    return label if len(label) <= limit else label[: limit - 1].rstrip() + "…"
-
-
-def _svg_open(ident: str, width: float, height: float, css: str, title: str, desc: str) -> list[str]:
+def _svg_open(ident: str, width: float, height: float, css: str, title: str, desc: str,
+              extra: str = "", left: float = 0.0, top: float = 0.0) -> list[str]:
+    """The <svg> start tag with its title and description. It has a viewBox and no fixed size:
+    the stylesheet makes it as wide as its column (and no wider), with the height that follows."""
     return [
-        f'<svg class="{css}" viewBox="0 0 {_num(width)} {_num(height)}" width="{_num(width)}" height="{_num(height)}" '
+        f'<svg class="{css}" viewBox="{_num(left)} {_num(top)} {_num(width)} {_num(height)}"{extra} '
         f'role="img" aria-labelledby="{ident}-title" aria-describedby="{ident}-desc" xmlns="http://www.w3.org/2000/svg">',
         f'<title id="{ident}-title">{_esc(title)}</title>',
         f'<desc id="{ident}-desc">{_esc(desc)}</desc>',
     ]
+
+
+def _named(svg: str) -> str:
+    """A drawing with links in it is a document, not an image: an image's children are
+    presentational, so links inside one would be controls nested in a control (axe)."""
+    if "<a " in svg:
+        return svg.replace(' role="img" ', ' role="document" ', 1)
+    return svg
 
 
 def _dot(node: Node, circle: str, note: str = "") -> str:
@@ -81,7 +94,7 @@ def ego_graph(centre: Node, ring: Sequence[tuple[Node, int, bool]], ident: str =
     are dashed curves, so a pair that is both affiliated and seen together
     shows both lines.
     """
-    width, height, cx, cy, radius = 640.0, 340.0, 320.0, 164.0, 112.0
+    radius = max(112.0, 9.0 * len(ring))  # more actors, a wider ring: their names keep apart
     most = max((n for _, n, _ in ring), default=0) or 1
     together = [(node, n) for node, n, _ in ring if n]
     affiliated = [node for node, _, aff in ring if aff]
@@ -89,34 +102,80 @@ def ego_graph(centre: Node, ring: Sequence[tuple[Node, int, bool]], ident: str =
     desc += (": " + "; ".join(f"{node.label} ({_plural(n, 'document')})" for node, n in together) + ".") if together else "."
     if affiliated:
         desc += " Affiliations from the profiles (dashed): " + ", ".join(node.label for node in affiliated) + "."
-    out = _svg_open(ident, width, height, "figure-svg graph", f"{centre.label}: who it appears with", desc)
-    placed = []
-    for i, (node, n, aff) in enumerate(ring):
-        angle = -math.pi / 2 + 2 * math.pi * i / max(len(ring), 1)
-        r = 5 + 9 * math.sqrt(n / most) if n else 4.5
-        x, y = cx + radius * math.cos(angle), cy + radius * math.sin(angle)
-        placed.append((node, n, aff, angle, r, x, y))
-    for node, n, aff, angle, r, x, y in placed:
-        if n:
-            out.append(f'<line class="g-edge" x1="{_num(cx)}" y1="{_num(cy)}" x2="{_num(x)}" y2="{_num(y)}" '
-                       f'stroke-width="{_num(1 + 4 * n / most)}"/>')
-        if aff:
-            mx, my = (cx + x) / 2, (cy + y) / 2
-            qx, qy = mx - 22 * math.sin(angle), my + 22 * math.cos(angle)
-            out.append(f'<path class="g-aff" d="M{_num(cx)} {_num(cy)}Q{_num(qx)} {_num(qy)} {_num(x)} {_num(y)}"/>')
-    for node, n, aff, angle, r, x, y in placed:
-        note = ", ".join(filter(None, [_plural(n, "document") + " in common" if n else "", "affiliated" if aff else ""]))
-        out.append(_dot(node, f'<circle class="g-node g-{node.kind}" cx="{_num(x)}" cy="{_num(y)}" r="{_num(r)}"', note))
-    for node, n, aff, angle, r, x, y in placed:
-        cos, sin = math.cos(angle), math.sin(angle)
-        lx, ly = x + (r + 6) * cos, y + (r + 6) * sin
-        anchor = "start" if cos > 0.25 else "end" if cos < -0.25 else "middle"
-        ly += (-3 if sin < 0 else 12) if anchor == "middle" else 4
-        out.append(f'<text class="g-label" x="{_num(lx)}" y="{_num(ly)}" text-anchor="{anchor}">{_esc(_short(node.label))}</text>')
-    out.append(_dot(centre, f'<circle class="g-node g-centre" cx="{_num(cx)}" cy="{_num(cy)}" r="15"'))
-    out.append(f'<text class="g-label g-centre-label" x="{_num(cx)}" y="{_num(cy + 31)}" text-anchor="middle">{_esc(_short(centre.label, 30))}</text>')
+
+    def draw(cx: float, cy: float) -> tuple[list[str], list[Box]]:
+        """The picture with its centre at (cx, cy), and the boxes of its names."""
+        placed = []
+        for i, (node, n, aff) in enumerate(ring):
+            angle = -math.pi / 2 + 2 * math.pi * i / max(len(ring), 1)
+            r = 5 + 9 * math.sqrt(n / most) if n else 4.5
+            x, y = cx + radius * math.cos(angle), cy + radius * math.sin(angle)
+            placed.append((node, n, aff, angle, r, x, y))
+        body: list[str] = []
+        for node, n, aff, angle, r, x, y in placed:
+            if n:
+                body.append(f'<line class="g-edge" x1="{_num(cx)}" y1="{_num(cy)}" x2="{_num(x)}" y2="{_num(y)}" '
+                            f'stroke-width="{_num(1 + 4 * n / most)}"/>')
+            if aff:
+                mx, my = (cx + x) / 2, (cy + y) / 2
+                qx, qy = mx - 22 * math.sin(angle), my + 22 * math.cos(angle)
+                body.append(f'<path class="g-aff" d="M{_num(cx)} {_num(cy)}Q{_num(qx)} {_num(qy)} {_num(x)} {_num(y)}"/>')
+        for node, n, aff, angle, r, x, y in placed:
+            note = ", ".join(filter(None, [_plural(n, "document") + " in common" if n else "", "affiliated" if aff else ""]))
+            body.append(_dot(node, f'<circle class="g-node g-{node.kind}" cx="{_num(x)}" cy="{_num(y)}" r="{_num(r)}"', note))
+        size, line = 12.0, 14.0
+        boxes: list[Box] = [(cx - 16, cy - 16, cx + 16, cy + 16)]
+        for node, n, aff, angle, r, x, y in placed:  # outside the ring, away from the centre, whole
+            cos, sin = math.cos(angle), math.sin(angle)
+            lines = _wrap(node.label, 20)
+            wide = max(_text_width(t, size) for t in lines)
+            anchor = "start" if cos > 0.25 else "end" if cos < -0.25 else "middle"
+            for push in range(0, 60, 6):  # outwards until clear of the names before it
+                lx, ly = x + (r + 6 + push) * cos, y + (r + 6 + push) * sin
+                if anchor == "middle":
+                    ly += -4 - line * (len(lines) - 1) if sin < 0 else 12
+                else:
+                    ly += 4 - line * (len(lines) - 1) / 2
+                left = lx if anchor == "start" else lx - wide if anchor == "end" else lx - wide / 2
+                box = (left, ly - ASCENT * size, left + wide, ly + line * (len(lines) - 1) + DESCENT * size)
+                if not any(_overlaps(box, b) for b in boxes[1:]):
+                    break
+            boxes.append(box)
+            body.append(_text_lines("g-label", lx, ly, anchor, lines, line))
+        body.append(_dot(centre, f'<circle class="g-node g-centre" cx="{_num(cx)}" cy="{_num(cy)}" r="15"'))
+        centre_lines = _wrap(centre.label, 28)
+        wide = max(_text_width(t, size) for t in centre_lines)
+        boxes.append((cx - wide / 2, cy + 31 - ASCENT * size, cx + wide / 2, cy + 31 + line * (len(centre_lines) - 1) + DESCENT * size))
+        body.append(_text_lines("g-label g-centre-label", cx, cy + 31, "middle", centre_lines, line))
+        return body, boxes
+
+    _, boxes = draw(0.0, 0.0)  # first find how far the names reach, then frame them from (0, 0)
+    left = min(min(b[0] for b in boxes), -radius - 20) - 8
+    right = max(max(b[2] for b in boxes), radius + 20) + 8
+    top = min(min(b[1] for b in boxes), -radius - 20) - 6
+    bottom = max(max(b[3] for b in boxes), radius + 20) + 6
+    half = max(right, -left, 260.0)  # centred, and not narrower than a column of text
+    body, _ = draw(half, -top)
+    out = _svg_open(ident, 2 * half, bottom - top, "figure-svg graph", f"{centre.label}: who it appears with", desc)
+    out += body
     out.append("</svg>")
-    return "\n".join(out)
+    return _named("\n".join(out))
+
+
+def _wrap(label: str, limit: int) -> list[str]:
+    """A name on one line, or on two broken at the space nearest its middle when longer than `limit`."""
+    if len(label) <= limit or " " not in label:
+        return [label]
+    spaces = [i for i, ch in enumerate(label) if ch == " "]
+    cut = min(spaces, key=lambda i: (abs(i - len(label) / 2), i))
+    return [label[:cut], label[cut + 1:]]
+
+
+def _text_lines(css: str, x: float, y: float, anchor: str, lines: Sequence[str], line: float) -> str:
+    if len(lines) == 1:
+        return f'<text class="{css}" x="{_num(x)}" y="{_num(y)}" text-anchor="{anchor}">{_esc(lines[0])}</text>'
+    spans = "".join(f'<tspan x="{_num(x)}" dy="{0 if i == 0 else _num(line)}">{_esc(t)}</tspan>' for i, t in enumerate(lines))
+    return f'<text class="{css}" x="{_num(x)}" y="{_num(y)}" text-anchor="{anchor}">{spans}</text>'
 
 
 # --------------------------------------------------------------------------- the whole network
@@ -150,7 +209,11 @@ def network(
     desc = (f"The {_plural(len(actors), 'actor')} and {_plural(len(places), 'place')} with the most documents, "
             f"linked when they appear in the same documents (thicker lines: more documents in common)"
             + ("; dashed lines are affiliations from actor profiles." if affiliations else "."))
-    out = _svg_open(ident, width, height, "figure-svg network", "Network of actors and places", desc)
+    radii = {node.key: 3 + 7 * math.sqrt(node.weight / most) for node in (*actors, *places)}
+    reach = [pos[n.key][0] - radii[n.key] - 6 - _text_width(n.label, 11.0) for n in actors]  # names whole:
+    reach += [pos[n.key][0] + radii[n.key] + 6 + _text_width(n.label, 11.0) for n in places]  # the picture grows
+    left, right = min([4.0, *reach]) - 4, max([width - 4, *reach]) + 4
+    out = _svg_open(ident, right - left, height, "figure-svg network", "Network of actors and places", desc, left=left)
     for a, b, w in edges:
         (x1, y1, s1), (x2, y2, s2) = pos[a], pos[b]
         stroke = f'stroke-width="{_num(0.75 + 4 * w / heaviest)}"'
@@ -164,13 +227,13 @@ def network(
         out.append(f'<path class="g-aff" d="{_arc(x1, y1, x2, y2, s1, 70)}"/>')
     for node in (*actors, *places):
         x, y, side = pos[node.key]
-        r = 3 + 7 * math.sqrt(node.weight / most)
+        r = radii[node.key]
         out.append(_dot(node, f'<circle class="g-node g-{node.kind}" cx="{_num(x)}" cy="{_num(y)}" r="{_num(r)}"',
                          _plural(node.weight, "document")))
         lx, anchor = (x - r - 6, "end") if side == "left" else (x + r + 6, "start")
-        out.append(f'<text class="g-label" x="{_num(lx)}" y="{_num(y + 4)}" text-anchor="{anchor}">{_esc(_short(node.label, 30))}</text>')
+        out.append(f'<text class="g-label" x="{_num(lx)}" y="{_num(y + 4)}" text-anchor="{anchor}">{_esc(node.label)}</text>')
     out.append("</svg>")
-    return "\n".join(out)
+    return _named("\n".join(out))
 
 
 def _middle_out(nodes: Sequence[Node]) -> list[Node]:
@@ -205,17 +268,21 @@ class Frame:
     width: float = 640.0
 
     @classmethod
-    def around(cls, points: Iterable[tuple[float, float]], width: float = 640.0) -> "Frame | None":
-        """A frame around (lat, lon) points with a margin; None when there are none."""
+    def around(cls, points: Iterable[tuple[float, float]], width: float = 640.0,
+               min_span: tuple[float, float] = (4.0, 5.0)) -> "Frame | None":
+        """A frame around (lat, lon) points with a margin, at least `min_span` (degrees of
+        latitude, longitude) across; None when there are none."""
         pts = list(points)
         if not pts:
             return None
         south, north = min(p[0] for p in pts), max(p[0] for p in pts)
         west, east = min(p[1] for p in pts), max(p[1] for p in pts)
-        pad_lat, pad_lon = max((north - south) * 0.12, 1.0), max((east - west) * 0.12, 1.0)
+        min_lat, min_lon = min_span
+        pad_lat = max((north - south) * 0.12, min_lat / 4)
+        pad_lon = max((east - west) * 0.12, min_lon / 5)
         south, north, west, east = south - pad_lat, north + pad_lat, west - pad_lon, east + pad_lon
-        south, north = _widen(south, north, 4.0)
-        west, east = _widen(west, east, 5.0)
+        south, north = _widen(south, north, min_lat)
+        west, east = _widen(west, east, min_lon)
         k = math.cos(math.radians((south + north) / 2))
         ratio = (north - south) / ((east - west) * k)
         if ratio < 0.55:
@@ -233,12 +300,28 @@ class Frame:
     def height(self) -> float:
         return round((self.north - self.south) * self.scale, 1)
 
+    @property
+    def font_size(self) -> float:
+        """Lettering in user units: a 28th of the width, so it is readable when the
+        map is shrunk to a phone's width or a side column (340 units shown at 300 px: 10.7 px type)."""
+        return round(max(11.0, self.width / 28), 1)
+
+    @property
+    def bounds(self) -> str:
+        """west south east north, in degrees: what `data-bounds` says of a map."""
+        return " ".join(_num3(v) for v in (self.west, self.south, self.east, self.north))
+
     def project(self, lat: float, lon: float) -> tuple[float, float]:
         k = math.cos(math.radians((self.south + self.north) / 2))
         return (lon - self.west) * k * self.scale, (self.north - lat) * self.scale
 
     def contains(self, lat: float, lon: float) -> bool:
         return self.south <= lat <= self.north and self.west <= lon <= self.east
+
+
+def _num3(x: float) -> str:
+    text = f"{x:.3f}".rstrip("0").rstrip(".")
+    return "0" if text in ("-0", "") else text
 
 
 def _widen(lo: float, hi: float, span: float) -> tuple[float, float]:
@@ -258,11 +341,22 @@ def _region() -> tuple[tuple[str, tuple[tuple[tuple[float, float], ...], ...], t
     )
 
 
-@lru_cache(maxsize=8)
-def land(frame: Frame) -> str:
-    """The outline layer of a frame: one path per country, names where there is room."""
+def _country_spots(frame: Frame) -> list[tuple[str, float, float]]:
+    """(NAME, x, y) of the country names whose label point is well inside the frame."""
+    spots = []
+    for name, _, label in _region():
+        if label and frame.contains(label[1], label[0]):
+            x, y = frame.project(label[1], label[0])
+            if 30 < x < frame.width - 30 and 12 < y < frame.height - 6:
+                spots.append((name.upper(), x, y))
+    return spots
+
+
+@lru_cache(maxsize=64)
+def land(frame: Frame, labels: bool = True) -> str:
+    """The outline layer of a frame: one path per country, with their names where there is room
+    (`labels`; maps with places place the names themselves, clear of the places' labels)."""
     out = [f'<rect class="map-sea" width="{_num(frame.width)}" height="{_num(frame.height)}"/>']
-    labels = []
     for name, rings, label in _region():
         parts = []
         for ring in rings:
@@ -278,33 +372,34 @@ def land(frame: Frame) -> str:
             parts.append("M" + "L".join(points) + "Z")
         if parts:
             out.append(f'<path class="map-land" d="{"".join(parts)}"/>')
-        if label and frame.contains(label[1], label[0]):
-            x, y = frame.project(label[1], label[0])
-            if 30 < x < frame.width - 30 and 12 < y < frame.height - 6:
-                labels.append(f'<text class="map-country" x="{_num(x)}" y="{_num(y)}" text-anchor="middle">{_esc(name.upper())}</text>')
-    return "\n".join(out + labels)
+    if labels:
+        out += [f'<text class="map-country" x="{_num(x)}" y="{_num(y)}" text-anchor="middle">{_esc(name)}</text>'
+                for name, x, y in _country_spots(frame)]
+    return _named("\n".join(out))
 
 
 _BASE_STYLE = (
     ".map-sea{fill:#dfeaf3}.map-land{fill:#f3f0e8;stroke:#a39e92;stroke-width:.8;stroke-linejoin:round}"
-    ".map-country{font:10px system-ui,sans-serif;letter-spacing:.14em;fill:#7d776b}"
     ".map-backdrop{fill:#6f7a85;fill-opacity:.55}"
-    "@media (prefers-color-scheme:dark){.map-sea{fill:#1b2a36}.map-land{fill:#2a2f35;stroke:#5b636c}"
-    ".map-country{fill:#9aa3ad}}"
+    "@media (prefers-color-scheme:dark){.map-sea{fill:#1b2a36}.map-land{fill:#2a2f35;stroke:#5b636c}}"
 )
 
 
 def base_map(frame: Frame, points: Iterable[tuple[float, float]]) -> str:
     """A standalone SVG file: the outline with every known place as a small dot.
 
-    Maps on entity pages draw it as an <image> under their own dots, so the
-    outline is downloaded once rather than repeated in hundreds of pages.
+    Actor maps draw it as an <image> under their own dots, so the outline is
+    downloaded once rather than repeated in hundreds of pages. It has no
+    lettering: the maps drawn over it place the country names clear of their own.
     """
-    dots = "".join(f'<circle class="map-backdrop" cx="{_num(x)}" cy="{_num(y)}" r="2"/>'
+    dots = "".join(f'<circle class="map-backdrop" cx="{_num(x)}" cy="{_num(y)}" r="{_num(BACKDROP_R)}"/>'
                    for x, y in (frame.project(lat, lon) for lat, lon in sorted(set(points))))
     return (f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {_num(frame.width)} {_num(frame.height)}" '
             f'width="{_num(frame.width)}" height="{_num(frame.height)}">\n<style>{_BASE_STYLE}</style>\n'
-            f"{land(frame)}\n{dots}\n</svg>\n")
+            f"{land(frame, labels=False)}\n{dots}\n</svg>\n")
+
+
+BACKDROP_R = 2.0
 
 
 def map_svg(
@@ -314,50 +409,230 @@ def map_svg(
     desc: str,
     ident: str = "map",
     here: str = "",
-    labelled: int = 10,
     base_href: str = "",
+    backdrop: Iterable[tuple[float, float]] = (),
+    max_width: str = "",
 ) -> str:
-    """Places as dots sized by weight on the outline; `here` (a node key) is marked and labelled.
+    """Places as dots sized by weight on the outline; `here` (a node key) is marked.
 
-    The `labelled` heaviest dots carry their name; every dot has it as a tooltip.
-    With `base_href` the outline is the :func:`base_map` file at that address,
-    else it is drawn inline.
+    Every dot is named: beside it where its name fits (see :func:`_place_labels`),
+    else at the end of a leader line, else by a number listed in a key under the
+    map. A dot with an `href` links to it, and so does its name. With `base_href`
+    the outline is the :func:`base_map` file at that address (whose `backdrop`
+    dots the names keep clear of), else it is drawn inline. `data-bounds` on the
+    <svg> gives the degrees shown (west south east north).
     """
-    out = _svg_open(ident, frame.width, frame.height, "figure-svg map", title, desc)
+    size = frame.font_size
+    most = max((n.weight for n, _, _ in dots), default=0) or 1
+    ranked = sorted(dots, key=lambda d: (d[0].key != here, -d[0].weight, d[0].label.casefold(), d[0].key))
+    unit = frame.width / 640
+    spots = []
+    for node, lat, lon in ranked:
+        x, y = frame.project(lat, lon)
+        r = max(6.0, 9.0 * unit) if node.key == here else max(2.5, (3 + 8 * math.sqrt(node.weight / most)) * unit * 1.2)
+        spots.append((node, x, y, r))
+    obstacles = [(x, y, r) for _, x, y, r in spots]
+    obstacles += [(x, y, BACKDROP_R) for x, y in (frame.project(lat, lon) for lat, lon in sorted(set(backdrop)))
+                  if 0 <= x <= frame.width and 0 <= y <= frame.height]
+    layout = _place_labels(frame.width, frame.height, [(node.label, x, y, r) for node, x, y, r in spots], obstacles, size)
+    named = {text.casefold() for text, *_ in layout.labels}
+    countries = _country_labels(frame, size * 0.85, layout.boxes, obstacles, named)
+    key_rows, key_height = _key(frame.width, frame.height, [(n, spots[i][0].label) for i, n in layout.numbered], size)
+    height = frame.height + key_height
+    out = _svg_open(ident, frame.width, height, "figure-svg map", title, desc,
+                    extra=f' data-bounds="{frame.bounds}"' + (f' style="max-width:{max_width}"' if max_width else ""))
+    out.append(f"<style>svg.figure-svg.map text.map-label,svg.figure-svg.map text.map-num,"
+               f"svg.figure-svg.map text.map-key{{font-size:{_num(size)}px!important}}"
+               f"svg.figure-svg.map text.map-country{{font-size:{_num(size * 0.85)}px!important}}"
+               f"svg.figure-svg.map text.map-num{{font-weight:700}}"
+               f".map-leader{{stroke:#2b3138;stroke-width:{_num(max(1.2, unit * 1.5))}}}"
+               f"@media (prefers-color-scheme:dark){{.map-leader{{stroke:#c9d1d9}}}}</style>")
     if base_href:
         out.append(f'<image href="{_esc(base_href)}" width="{_num(frame.width)}" height="{_num(frame.height)}"/>')
     else:
-        out.append(land(frame))
-    most = max((n.weight for n, _, _ in dots), default=0) or 1
-    ranked = sorted(dots, key=lambda d: (d[0].key == here, -d[0].weight, d[0].label.casefold(), d[0].key))
-    wanted = [d[0].key for d in ranked if d[0].key == here] + [d[0].key for d in ranked[:labelled] if d[0].key != here]
-    spots: dict[str, tuple[float, float, float]] = {}
-    for node, lat, lon in ranked:  # heaviest first so small dots stay on top; the marked place last
-        x, y = frame.project(lat, lon)
-        r = 9.0 if node.key == here else 3 + 8 * math.sqrt(node.weight / most)
-        spots[node.key] = (x, y, r)
+        out.append(land(frame, labels=False))
+    out.extend(countries)
+    for x1, y1, x2, y2 in layout.leaders:
+        out.append(f'<line class="map-leader" x1="{_num(x1)}" y1="{_num(y1)}" x2="{_num(x2)}" y2="{_num(y2)}"/>')
+    drawn = [s for s in spots if s[0].key != here] + [s for s in spots if s[0].key == here]
+    for node, x, y, r in drawn:  # heaviest first, so small dots stay on top; the marked place last of all
         css = "map-dot map-here" if node.key == here else "map-dot"
-        out.append(_dot(node, f'<circle class="{css}" cx="{_num(x)}" cy="{_num(y)}" r="{_num(r)}"',
-                         _plural(node.weight, "document") if node.key != here else ""))
-    labels = {node.key: _short(node.label) for node, _, _ in dots}
-    out.extend(_place_labels(frame, [(key, labels[key], *spots[key]) for key in wanted]))
+        dot = _dot(node, f'<circle class="{css}" cx="{_num(x)}" cy="{_num(y)}" r="{_num(r)}"',
+                   _plural(node.weight, "document") if node.key != here else "")
+        out.append(_link(node, dot))
+    for i, (text, lx, ly, anchor, css) in enumerate(layout.labels):
+        node = spots[layout.owner[i]][0]
+        out.append(_link(node, f'<text class="{css}" x="{_num(lx)}" y="{_num(ly)}" text-anchor="{anchor}">{_esc(text)}</text>'))
+    out.extend(key_rows)
     out.append("</svg>")
-    return "\n".join(out)
+    return _named("\n".join(out))
 
 
-def _place_labels(frame: Frame, wanted: Sequence[tuple[str, str, float, float, float]]) -> list[str]:
-    """Labels beside their dots, in order of importance, each where it overlaps no earlier one (or left out)."""
-    taken: list[tuple[float, float, float, float]] = []
-    out = []
-    for _, text, x, y, r in wanted:
-        width = 6.3 * len(text)
-        for anchor, lx, ly in (("start", x + r + 4, y + 4), ("end", x - r - 4, y + 4),
-                               ("middle", x, y - r - 4), ("middle", x, y + r + 12)):
-            left = lx if anchor == "start" else lx - width if anchor == "end" else lx - width / 2
-            box = (left, ly - 10, left + width, ly + 3)
-            inside = box[0] >= 2 and box[2] <= frame.width - 2 and box[1] >= 2 and box[3] <= frame.height - 2
-            if inside and not any(box[0] < b[2] and b[0] < box[2] and box[1] < b[3] and b[1] < box[3] for b in taken):
+def _link(node: Node, inner: str) -> str:
+    """`inner` as a link to the node's page; out of the tab order: the list beside the map links to it too."""
+    return f'<a href="{_esc(node.href)}" tabindex="-1">{inner}</a>' if node.href else inner
+
+
+ASCENT, DESCENT = 0.96, 0.3  # a line's box above and below its baseline, in ems (what getBBox reports)
+
+
+def _text_width(text: str, size: float, spacing: float = 0.0) -> float:
+    """A generous estimate of a line's width in a sans-serif face (DejaVu Sans is among the widest)."""
+    total = 0.0
+    for ch in text:
+        if ch in "iljI.,:;'|!":
+            total += 0.32
+        elif ch in "frt-()/ ":
+            total += 0.42
+        elif ch in "mwMW":
+            total += 0.95
+        elif ch.isupper() or ch.isdigit():
+            total += 0.76
+        else:
+            total += 0.64
+    return (total + spacing * len(text)) * size
+
+
+def _overlaps(a: Box, b: Box, gap: float = 1.0) -> bool:
+    return a[0] < b[2] + gap and b[0] < a[2] + gap and a[1] < b[3] + gap and b[1] < a[3] + gap
+
+
+def _hits_circle(box: Box, x: float, y: float, r: float) -> bool:
+    nx, ny = min(max(x, box[0]), box[2]), min(max(y, box[1]), box[3])
+    return (nx - x) ** 2 + (ny - y) ** 2 < (r + 1.0) ** 2
+
+
+def _crosses(segment: tuple[float, float, float, float], box: Box) -> bool:
+    x1, y1, x2, y2 = segment
+    return any(box[0] <= x1 + (x2 - x1) * t / 12 <= box[2] and box[1] <= y1 + (y2 - y1) * t / 12 <= box[3]
+               for t in range(1, 12))
+
+
+@dataclass(frozen=True)
+class _Layout:
+    labels: tuple[tuple[str, float, float, str, str], ...]  # text, x, y, anchor, css class
+    owner: tuple[int, ...]  # for each label, the index of its dot
+    boxes: tuple[Box, ...]
+    leaders: tuple[tuple[float, float, float, float], ...]
+    numbered: tuple[tuple[int, int], ...]  # (dot index, its number in the key)
+
+
+def _candidates(x: float, y: float, r: float, width: float, size: float, far: bool):
+    """Where a label of `width` may go for a dot: (anchor, text x, baseline y, box, leader or None),
+    best first: beside the dot (right, left, above, below, the diagonals), or with `far`
+    at the end of a leader line, nearer spots first."""
+    asc, desc, gap = ASCENT * size, DESCENT * size, 2.5
+    mid = (asc - desc) / 2
+
+    def at(anchor: str, lx: float, ly: float, leader=None):
+        left = lx if anchor == "start" else lx - width if anchor == "end" else lx - width / 2
+        return anchor, lx, ly, (left, ly - asc, left + width, ly + desc), leader
+
+    if not far:
+        d = r * 0.7
+        yield at("start", x + r + gap, y + mid)
+        yield at("end", x - r - gap, y + mid)
+        yield at("middle", x, y - r - gap - desc)
+        yield at("middle", x, y + r + gap + asc)
+        yield at("start", x + d + gap, y - d - desc)
+        yield at("start", x + d + gap, y + d + asc)
+        yield at("end", x - d - gap, y - d - desc)
+        yield at("end", x - d - gap, y + d + asc)
+        return
+    angles = (0, 180, -30, 30, 150, -150, -60, 60, -120, 120, -90, 90, -15, 15, 165, -165, -45, 45, -135, 135)
+    for reach in (1.2, 2.2, 3.4, 5.0):  # in ems; further than that, a number and the key read better
+        for degrees in angles:
+            a = math.radians(degrees)
+            cos, sin = math.cos(a), math.sin(a)
+            px, py = x + (r + reach * size) * cos, y + (r + reach * size) * sin
+            leader = (x + r * cos, y + r * sin, px, py)
+            if cos > 0.3:
+                yield at("start", px + 1.5, py + mid, leader)
+            elif cos < -0.3:
+                yield at("end", px - 1.5, py + mid, leader)
+            elif sin < 0:
+                yield at("middle", px, py - desc - 1, leader)
+            else:
+                yield at("middle", px, py + asc + 1, leader)
+
+
+def _place_labels(width: float, height: float, dots: Sequence[tuple[str, float, float, float]],
+                  obstacles: Sequence[tuple[float, float, float]], size: float) -> _Layout:
+    """Names for `dots` (label, x, y, r), most important first, where no name overlaps another
+    name, a leader line or any dot (`obstacles`: x, y, r) and none leaves the picture.
+
+    Three passes, so that a close pair does not push the second name far away before
+    every dot has had its turn beside itself: names beside their dots; then names at the
+    end of leader lines; then numbers (beside, else on a leader), listed in the key.
+    """
+    boxes: list[Box] = []
+    leaders: list[tuple[float, float, float, float]] = []
+    placed: dict[int, tuple[str, float, float, str, str]] = {}
+    numbered: list[tuple[int, int]] = []
+
+    def fits(box: Box, leader) -> bool:
+        if box[0] < 1 or box[1] < 1 or box[2] > width - 1 or box[3] > height - 1:
+            return False
+        if any(_overlaps(box, b) for b in boxes) or any(_hits_circle(box, *o) for o in obstacles):
+            return False
+        if any(_crosses(seg, box) for seg in leaders):
+            return False
+        return leader is None or not any(_crosses(leader, b) for b in boxes)
+
+    def put(i: int, text: str, css: str, far: bool) -> bool:
+        _, x, y, r = dots[i]
+        for anchor, lx, ly, box, leader in _candidates(x, y, r, _text_width(text, size), size, far):
+            if fits(box, leader):
+                boxes.append(box)
+                if leader:
+                    leaders.append(leader)
+                placed[i] = (text, lx, ly, anchor, css)
+                return True
+        return False
+
+    for far in (False, True):
+        for i, (label, *_) in enumerate(dots):
+            if i not in placed:
+                put(i, label, "map-label", far)
+    for i in range(len(dots)):
+        if i not in placed:
+            number = len(numbered) + 1
+            numbered.append((i, number))
+            put(i, str(number), "map-num", False) or put(i, str(number), "map-num", True)
+    order = sorted(placed)
+    return _Layout(tuple(placed[i] for i in order), tuple(order), tuple(boxes), tuple(leaders), tuple(numbered))
+
+
+def _country_labels(frame: Frame, size: float, boxes: Sequence[Box], obstacles: Sequence[tuple[float, float, float]],
+                    named: set[str]) -> list[str]:
+    """Country names at their label points where they overlap no place's name or dot (and
+    are not a place's name already: the place "Iraq" is labelled as a place)."""
+    out, taken = [], list(boxes)
+    for name, x, y in _country_spots(frame):
+        if name.casefold() in named:
+            continue
+        w = _text_width(name, size, spacing=0.14)
+        for dy in (0.0, -1.2 * size, 1.2 * size):
+            box = (x - w / 2, y + dy - ASCENT * size, x + w / 2, y + dy + DESCENT * size)
+            inside = box[0] >= 1 and box[2] <= frame.width - 1 and box[1] >= 1 and box[3] <= frame.height - 1
+            if inside and not any(_overlaps(box, b) for b in taken) and not any(_hits_circle(box, *o) for o in obstacles):
                 taken.append(box)
-                out.append(f'<text class="map-label" x="{_num(lx)}" y="{_num(ly)}" text-anchor="{anchor}">{_esc(text)}</text>')
+                out.append(f'<text class="map-country" x="{_num(x)}" y="{_num(y + dy)}" text-anchor="middle">{_esc(name)}</text>')
                 break
     return out
+
+
+def _key(width: float, top: float, entries: Sequence[tuple[int, str]], size: float) -> tuple[list[str], float]:
+    """The key under the map for numbered dots: ("3 Green Zone" texts, flowing in rows), and its height."""
+    if not entries:
+        return [], 0.0
+    line = 1.4 * size
+    x, y, out = 6.0, top + line, []
+    for n, label in entries:
+        text = f"{n} {label}"
+        w = _text_width(text, size)
+        if x > 6.0 and x + w > width - 6:
+            x, y = 6.0, y + line
+        out.append(f'<text class="map-key" x="{_num(x)}" y="{_num(y)}">{_esc(text)}</text>')
+        x += w + size
+    return out, y - top + 0.5 * size

@@ -346,7 +346,7 @@ def link(
         mentions=ordered_mentions,
         co_actors={k: _ranked(v) for k, v in co_actors.items()},
         co_places={k: _ranked(v) for k, v in co_places.items()},
-        related=_related(docs, tags, tagged),
+        related=_related(docs, tags, tagged, ordered_mentions),
         children={k: tuple(sorted(v, key=lambda r: entity_order(ents[r]))) for k, v in children.items()},
         parent=parent,
         affiliations=affiliations,
@@ -428,12 +428,15 @@ def _title_of(cat: Catalog, ref: Ref) -> str:
 
 
 def _related(
-    docs: Mapping[Ref, Document], tags: Mapping[Ref, tuple[Ref, ...]], tagged: Mapping[Ref, list[Ref]]
+    docs: Mapping[Ref, Document], tags: Mapping[Ref, tuple[Ref, ...]], tagged: Mapping[Ref, list[Ref]],
+    mentions: Mapping[Ref, tuple[Ref, ...]],
 ) -> dict[Ref, tuple[Ref, ...]]:
-    """Documents sharing the most tags; candidates come from a date window per tag.
+    """Documents sharing the most tags, newest first; candidates come from a date window per tag.
 
     Looking at every document of a popular tag would be quadratic; neighbours in
-    time within each shared tag are both cheaper and more relevant.
+    time within each shared tag are both cheaper and more relevant. A document
+    that links to this one is left out: its page lists it under "Pages that link
+    here" already, and the related list should add what that one does not.
     """
     order = list(docs)  # newest first
     position = {ref: i for i, ref in enumerate(order)}
@@ -448,6 +451,9 @@ def _related(
             window = at_list[max(0, at - RELATED_WINDOW) : at + RELATED_WINDOW + 1]
             scores.update(window)
         del scores[mine]
+        for source in mentions.get(ref, ()):  # documents and profiles; only documents score
+            if source in position:
+                del scores[position[source]]
         best = heapq.nsmallest(RELATED_LIMIT, [(-n, abs(i - mine), i) for i, n in scores.items()])
-        result[ref] = tuple(order[i] for _, _, i in best)
+        result[ref] = tuple(order[i] for i in sorted(i for _, _, i in best))  # `order` is doc_order: newest first
     return result
