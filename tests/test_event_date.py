@@ -69,8 +69,9 @@ def test_a_bad_event_date_is_an_error_at_its_line(tmp_path: Path, event: str, me
 
 def _age(site: Path) -> None:
     past = time.time() - 60
-    for path in site.rglob("*"):
-        os.utime(path, (past, past))
+    for path in (site / "content").rglob("*"):  # files written since the last build: the others keep their stamps
+        if path.stat().st_mtime > past + 30:
+            os.utime(path, (past, past))
 
 
 def test_editing_the_event_date_rebuilds_as_from_scratch(tmp_path: Path) -> None:

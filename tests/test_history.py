@@ -81,8 +81,9 @@ def test_editing_the_history_builds_as_from_scratch(tmp_path: Path) -> None:
 
     def age() -> None:
         past = time.time() - 60
-        for path in site.rglob("*"):
-            os.utime(path, (past, past))
+        for path in (site / "content").rglob("*"):  # files written since the last build: the others keep their stamps
+            if path.stat().st_mtime > past + 30:
+                os.utime(path, (past, past))
 
     age()
     assert build(site).ok

@@ -64,6 +64,7 @@ class Document:
     event_date: dt.date | None = None  # when what it is about happened (the first day of its month or year)
     event_precision: str = ""  # "day" | "month" | "year" (with event_date)
     history: tuple[Judgment, ...] = ()  # a note's earlier judgments, oldest first
+    source_names: tuple[tuple[str, int], ...] = ()  # a note's `sources:` (documents it rests on), as written
 
     @property
     def timeline_date(self) -> dt.date:
@@ -156,6 +157,8 @@ class Site:
     # title or slug alone: a tag by it means none of them (see possibly)
     ambiguous: Mapping[tuple[str, str], SharedName] = field(default_factory=dict)
     possibly: Mapping[Ref, tuple[Ref, ...]] = field(default_factory=dict)  # profile -> documents tagged with an ambiguous name it claims
+    # note -> the documents its `sources:` name, in order; None for one held back from this build
+    cited: Mapping[Ref, tuple[Ref | None, ...]] = field(default_factory=dict)
 
     def docs_of_kind(self, kind: str) -> list[Document]:
         return [d for d in self.documents.values() if d.kind == kind]

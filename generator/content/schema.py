@@ -19,7 +19,7 @@ from generator.content.text import slugify
 
 DOC_KEYS = (
     "title", "date", "updated", "summary", "actors", "places", "slug", "draft", "tlp",
-    "source", "author", "confidence", "reliability", "credibility", "event_date", "history", "extra",
+    "source", "author", "confidence", "reliability", "credibility", "event_date", "history", "sources", "extra",
 )
 ACTOR_KEYS = ("title", "aliases", "kind", "affiliations", "summary", "slug", "extra")
 PLACE_KEYS = ("title", "aliases", "kind", "within", "coordinates", "summary", "slug", "extra")
@@ -155,6 +155,7 @@ def to_document(src: SourceDoc, diags: Diagnostics) -> Document | None:
         lines=dict(src.key_lines),
         refs=src.refs,
         history=_history(f) if kind == "note" else _not_on_articles(f, "history"),
+        source_names=f.names("sources") if kind == "note" else _not_on_articles(f, "sources"),
         **_event_date(f),
     )
     return doc if f.ok else None

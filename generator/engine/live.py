@@ -28,7 +28,8 @@ from generator.site.urls import page_path
 
 # Front-matter fields the graph and the page plan depend on: a change to any of
 # them takes the full build. (Title is checked separately: order and [[links]].)
-STRUCTURAL = ("kind", "slug", "path", "date", "updated", "draft", "tlp", "refs", "event_date", "event_precision")  # refs: which assets are held back
+STRUCTURAL = ("kind", "slug", "path", "date", "updated", "draft", "tlp", "refs", "event_date", "event_precision",
+              "source_names")  # a note's sources: resolved by name, like links  # refs: which assets are held back
 
 Early = Callable[[frozenset[str]], None]  # called with the output files still to come
 
@@ -66,6 +67,8 @@ class Index:
         self.order = list(state.site.documents)  # newest first
         self.position = {ref: i for i, ref in enumerate(self.order)}
         self.link_keys = {name_key(link.target) for body in state.bodies.values() for link in body.links}
+        self.link_keys.update(name_key(name) for doc in state.sources.values() if isinstance(doc, Document)
+                              for name, _ in doc.source_names)  # notes' `sources:` name documents too
 
     def prepare(self, state: BuildState) -> None:
         """Make the derived pages' values now rather than on the first save (the search index's
@@ -192,6 +195,9 @@ def _edit(state: BuildState, index: Index, site: Path, path: Path) -> Edit | Non
         return None
     if new.title != doc.title and not _title_is_free(state, index, doc, new):
         return None
+    if (new.reliability, new.credibility) != (doc.reliability, doc.credibility) and \
+            any(doc.ref in cited for cited in state.site.cited.values()):
+        return None  # the grading of a note's source: check's warning about the note may change
     body = state.bodies.get(doc.ref)
     if body is None:
         return None

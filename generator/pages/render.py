@@ -173,6 +173,7 @@ def _document_context(site: Site, bodies: Mapping[Ref, Body], doc: Document) -> 
         "places": [e for e in tags if e.kind == "place"],
         "backlinks": [_item(site, r) for r in site.mentions.get(doc.ref, ())],
         "related": [site.documents[r] for r in site.related.get(doc.ref, ())],
+        "sources": [site.documents[r] if r is not None else None for r in site.cited.get(doc.ref, ())],
     }
 
 

@@ -353,8 +353,58 @@ def link(
         held_back=dict(sorted(cat.held_back.items())),
         ambiguous={k: v for k, v in sorted(cat.shared.items()) if k[0] and v.chosen is None},
         possibly={k: tuple(v) for k, v in possibly.items()},
+        cited=_cited(cat, docs, diags),
     )
     return Linked(site, targets)
+
+
+# A source graded at least this well (reliability A-C, credibility 1-3) can bear a high-confidence judgment.
+SOUND_RELIABILITY, SOUND_CREDIBILITY = "ABC", "123"
+
+
+def _cited(cat: Catalog, published: Mapping[Ref, Document], diags: Diagnostics) -> dict[Ref, tuple[Ref | None, ...]]:
+    """Resolve every note's `sources:` (by title, alias or slug, like a [[link]], but only to
+    documents), and warn at `confidence: high` resting on no source graded C3 or better.
+    Published notes get their sources, None for each one held back from this build."""
+    cited: dict[Ref, tuple[Ref | None, ...]] = {}
+    notes = [(ref, doc) for ref, doc in cat.documents.items() if doc.kind == "note" and (doc.source_names or
+                                                                                           doc.confidence == "high")]
+    by_name: dict[str, Ref] = {}  # documents by title and slug, where a profile holds the same name
+    if notes:
+        for ref, doc in cat.documents.items():
+            by_name.setdefault(name_key(doc.title), ref)
+        by_name.update((name_key(doc.slug), ref) for ref, doc in cat.documents.items())
+    for ref, doc in notes:
+        found: list[Ref] = []
+        for name, line in doc.source_names:
+            target = cat.names.get(name_key(name))
+            if target not in cat.documents:
+                target = by_name.get(name_key(name), target)
+            if target is None or target not in cat.documents:
+                what = "an actor or a place, not a document" if target is not None else "no document has that name"
+                hint = difflib.get_close_matches(name_key(name), [k for k, r in cat.names.items() if r in cat.documents],
+                                                 n=1, cutoff=0.75)
+                did_you_mean = f" (did you mean `{_title_of(cat, cat.names[hint[0]])}`?)" if hint and target is None else ""
+                diags.error(doc.path, line, f"`sources: {name}` names {what}{did_you_mean}")
+            elif target == ref:
+                diags.error(doc.path, line, f"`sources: {name}` is this note itself")
+            elif target not in found:
+                found.append(target)
+        if doc.confidence == "high":
+            sound = [t for t in found if cat.documents[t].reliability in tuple(SOUND_RELIABILITY)
+                     and cat.documents[t].credibility in tuple(SOUND_CREDIBILITY)]
+            if not sound:
+                why = ("names no `sources`" if not found else
+                       f"rests only on sources graded worse than C3 ({', '.join(_grade(cat.documents[t]) for t in found)})")
+                diags.warning(doc.path, doc.lines.get("confidence", 1),
+                              f"`confidence: high` {why}: name a source graded C3 or better, or lower the confidence")
+        if ref in published and found:
+            cited[ref] = tuple(t if t in published else None for t in found)
+    return cited
+
+
+def _grade(doc: Document) -> str:
+    return f"{doc.reliability or '?'}{doc.credibility or '?'}"
 
 
 def _page_order(cat: Catalog, ref: Ref) -> tuple:
