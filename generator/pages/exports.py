@@ -241,7 +241,10 @@ TLP_MARKINGS = {  # the official TLP 2.0 marking definitions (OASIS cti-stix-com
     "amber+strict": "marking-definition--939a9414-2ddd-4d32-a0cd-375ea402b003",
     "red": "marking-definition--e828b379-4e03-4974-9ac4-e53a884c97c1",
 }
-THREAT_ACTOR_TYPES = frozenset({"militia", "armed group", "militant group", "insurgent group", "terrorist group"})
+# A profile's `kind:` -> its STIX 2.1 type (the README shows this table); any other kind of actor is an identity.
+THREAT_ACTOR_TYPES = frozenset({"militia", "armed group", "militant group", "insurgent group", "terrorist group",
+                                "threat actor", "threat-actor", "cyber threat actor", "hacktivist group"})
+INTRUSION_SET_TYPES = frozenset({"intrusion set", "intrusion-set", "apt", "apt group", "cyber espionage group"})
 _IDENTITY_CLASS = {"person": "individual", "individual": "individual", "coalition": "group", "alliance": "group",
                    "group": "group", "": "unknown"}
 _SECTORS = {"state": ["government-national"], "government": ["government-national"], "military": ["defense"]}
@@ -285,7 +288,9 @@ def stix_json(
     first_day = min((d.date for d in docs), default=dt.date(1970, 1, 1))
     site_marking = [TLP_MARKINGS[max_tlp]]
     producer = stix_id("identity", "producer/" + site_title)
-    objects: list[dict[str, Any]] = [_marking(level) for level in TLP_MARKINGS]
+    # only the markings something carries: a consumer (MISP) tags every event with each one the bundle holds
+    used = {max_tlp, *(doc.tlp for doc in docs)}
+    objects: list[dict[str, Any]] = [_marking(level) for level in TLP_MARKINGS if level in used]
     objects.append({"type": "identity", "spec_version": "2.1", "id": producer, "created": _stamp(first_day),
                     "modified": _stamp(first_day), "name": site_title, "identity_class": "organization",
                     "object_marking_refs": site_marking})
@@ -297,6 +302,8 @@ def stix_json(
     when: dict[str, tuple[str, str]] = {}
     for entity, _ in entities:
         key = ref_key(entity.ref)
+        if key not in dates:
+            continue  # no report refers to it: a consumer (misp-stix) would put it into every event
         seen = dates.get(key) or [first_day]
         created, modified = _stamp(min(seen)), _stamp(max(seen))
         obj = _stix_entity(entity, key, positions.get(key))
@@ -361,8 +368,9 @@ def _stix_entity(entity: Entity, key: str, position: tuple[float, float, bool] |
         if inherited:
             obj["precision"] = INHERITED_PRECISION
         return obj
-    if kind in THREAT_ACTOR_TYPES:
-        obj = {"type": "threat-actor", "id": stix_id("threat-actor", key), **base}
+    if kind in THREAT_ACTOR_TYPES or kind in INTRUSION_SET_TYPES:
+        stix_type = "threat-actor" if kind in THREAT_ACTOR_TYPES else "intrusion-set"
+        obj = {"type": stix_type, "id": stix_id(stix_type, key), **base}
         if entity.aliases:
             obj["aliases"] = list(entity.aliases)
         return obj
