@@ -233,20 +233,6 @@ def _event_date(f: _Fields) -> dict[str, Any]:
             return {}
     f.error("event_date", f"`event_date` is not a date: `{value}` (write YYYY-MM-DD, YYYY-MM or YYYY)")
     return {}
-    text = str(value).strip() if isinstance(value, (str, int)) and not isinstance(value, bool) else ""
-    for pattern, precision in ((_YEAR, "year"), (_MONTH, "month")):
-        match = pattern.match(text)
-        if match:
-            try:
-                return {"event_date": dt.date(int(match.group(1)), int(match.group(2)) if precision == "month" else 1, 1),
-                        "event_precision": precision}
-            except ValueError:
-                break
-    if isinstance(value, (dt.date, str)) and not _YEAR.match(text) and not _MONTH.match(text):
-        day = f.as_date("event_date", value)
-        return {"event_date": day, "event_precision": "day"} if day else {}
-    f.error("event_date", f"`event_date` is not a date: `{value}` (write YYYY-MM-DD, YYYY-MM or YYYY)")
-    return {}
 
 
 def _summary(f: _Fields) -> str:
