@@ -29,6 +29,32 @@ class Judgment:
     summary: str = ""
 
 
+# Relation types between actors: type -> (wording from the source, wording from the target).
+RELATION_TYPES: dict[str, tuple[str, str]] = {
+    "member-of": ("member of", "members"),
+    "front-for": ("front for", "fronts"),
+    "affiliated-with": ("affiliated with", "affiliated with"),
+    "supported-by": ("supported by", "supports"),
+    "commands": ("commands", "commanded by"),
+    "rival-of": ("rival of", "rival of"),
+    "located-at": ("located at", "located here"),
+    "targets": ("targets", "targeted by"),
+}
+
+
+@dataclass(frozen=True)
+class Relation:
+    """A typed, dated relation of an actor profile (`relations:`) to an actor or place."""
+
+    type: str  # a key of RELATION_TYPES
+    target: str  # the name as written (resolved like a tag)
+    line: int
+    since: dt.date | None = None
+    until: dt.date | None = None
+    confidence: str = ""
+    source: str = ""
+
+
 @dataclass(frozen=True)
 class Source:
     name: str
@@ -102,6 +128,7 @@ class Entity:
     type: str = ""  # the profile's `kind:` (militia, state, city, base, ...)
     summary: str = ""
     affiliation_names: tuple[tuple[str, int], ...] = ()
+    relations: tuple[Relation, ...] = ()  # an actor's typed relations, as written
     within_name: tuple[str, int] | None = None
     coordinates: tuple[float, float] | None = None
     extra: Mapping[str, Any] = field(default_factory=dict)
@@ -157,6 +184,8 @@ class Site:
     # title or slug alone: a tag by it means none of them (see possibly)
     ambiguous: Mapping[tuple[str, str], SharedName] = field(default_factory=dict)
     possibly: Mapping[Ref, tuple[Ref, ...]] = field(default_factory=dict)  # profile -> documents tagged with an ambiguous name it claims
+    # entity -> the relations that resolved at either end: (relation, the other end, True at the source)
+    relations: Mapping[Ref, tuple[tuple[Relation, Ref, bool], ...]] = field(default_factory=dict)
     # note -> the documents its `sources:` name, in order; None for one held back from this build
     cited: Mapping[Ref, tuple[Ref | None, ...]] = field(default_factory=dict)
 

@@ -14,14 +14,15 @@ from typing import Any, Callable
 from generator.content.config import TLP_LEVELS, suggest
 from generator.diagnostics import Diagnostics
 from generator.content.load import SourceDoc
-from generator.content.model import CONFIDENCE, Document, Entity, Judgment, Source
+from generator.content.model import CONFIDENCE, RELATION_TYPES, Document, Entity, Judgment, Relation, Source
 from generator.content.text import slugify
 
 DOC_KEYS = (
     "title", "date", "updated", "summary", "actors", "places", "slug", "draft", "tlp",
     "source", "author", "confidence", "reliability", "credibility", "event_date", "history", "sources", "extra",
 )
-ACTOR_KEYS = ("title", "aliases", "kind", "affiliations", "summary", "slug", "extra")
+ACTOR_KEYS = ("title", "aliases", "kind", "affiliations", "relations", "summary", "slug", "extra")
+RELATION_KEYS = ("type", "target", "since", "until", "confidence", "source")
 PLACE_KEYS = ("title", "aliases", "kind", "within", "coordinates", "summary", "slug", "extra")
 SOURCE_KEYS = ("name", "title", "url", "date")
 RELIABILITY = tuple("ABCDEF")
@@ -291,6 +292,7 @@ def to_entity(src: SourceDoc, diags: Diagnostics) -> Entity | None:
         type=f.text("kind"),
         summary=f.text("summary"),
         affiliation_names=f.names("affiliations") if kind == "actor" else (),
+        relations=_relations(f) if kind == "actor" else (),
         within_name=within[0] if within else None,
         coordinates=_coordinates(f) if kind == "place" else None,
         extra=f.mapping("extra"),
@@ -298,6 +300,52 @@ def to_entity(src: SourceDoc, diags: Diagnostics) -> Entity | None:
         refs=src.refs,
     )
     return entity if f.ok else None
+
+
+def _relations(f: _Fields) -> tuple[Relation, ...]:
+    """`relations`: a list of {type, target, since, until, confidence, source}; `type` from
+    RELATION_TYPES, `target` a name resolved like a tag (by graph.link)."""
+    value = f.src.meta.get("relations")
+    if value is None:
+        return ()
+    if not isinstance(value, list):
+        f.error("relations", "`relations` must be a list of {type, target, since, until, confidence, source}")
+        return ()
+    line = f.src.line("relations")
+    out: list[Relation] = []
+    for n, item in enumerate(value, 1):
+        where = f"`relations` entry {n}"
+        if not isinstance(item, dict):
+            f.error("relations", f"{where} must be a mapping {{type, target, ...}}")
+            continue
+        unknown = [k for k in item if k not in RELATION_KEYS]
+        if unknown:
+            f.error("relations", f"{where}: unknown key `{unknown[0]}`{suggest(str(unknown[0]), RELATION_KEYS)}")
+            continue
+        kind = str(item.get("type") or "").strip().lower()
+        if kind not in RELATION_TYPES:
+            f.error("relations", f"{where}: `type` must be one of {', '.join(RELATION_TYPES)}, not `{kind}`"
+                                 f"{suggest(kind, tuple(RELATION_TYPES))}")
+            continue
+        target = item.get("target")
+        if not isinstance(target, str) or not target.strip():
+            f.error("relations", f"{where} needs a `target`: the name of an actor or place")
+            continue
+        since = f.as_date("relations", item["since"]) if item.get("since") is not None else None
+        until = f.as_date("relations", item["until"]) if item.get("until") is not None else None
+        if since and until and until < since:
+            f.error("relations", f"{where}: `until` ({until}) is before `since` ({since})")
+            continue
+        confidence = str(item.get("confidence") or "").strip().lower()
+        if confidence and confidence not in CONFIDENCE:
+            f.error("relations", f"{where}: `confidence` must be one of {', '.join(CONFIDENCE)}, not `{confidence}`")
+            continue
+        source = item.get("source")
+        if source is not None and not isinstance(source, str):
+            f.error("relations", f"{where}: `source` must be text")
+            continue
+        out.append(Relation(kind, target.strip(), line, since, until, confidence, (source or "").strip()))
+    return tuple(out)
 
 
 def _coordinates(f: _Fields) -> tuple[float, float] | None:

@@ -273,6 +273,7 @@ def stix_json(
     entities: Sequence[tuple[Entity, int]],
     affiliations: Iterable[str],
     within: Iterable[str],
+    typed: Iterable[str],
     site_title: str,
     language: str,
     max_tlp: str,
@@ -333,6 +334,23 @@ def stix_json(
                             "created": stamp, "modified": stamp, "created_by_ref": producer,
                             "relationship_type": "related-to", "description": relation,
                             "source_ref": ids[a], "target_ref": ids[b], "object_marking_refs": site_marking})
+    for line in typed:  # a profile's `relations:`: "type source target since until confidence"
+        kind, a, b, since, until, confidence = line.split()
+        if a not in ids or b not in ids:
+            continue
+        stamp = max(when[a][0], when[b][0])
+        rel: dict[str, Any] = {"type": "relationship", "spec_version": "2.1",
+                               "id": stix_id("relationship", f"{kind}/{a}/{b}/{since}"),
+                               "created": stamp, "modified": stamp, "created_by_ref": producer,
+                               "relationship_type": kind, "source_ref": ids[a], "target_ref": ids[b],
+                               "object_marking_refs": site_marking}
+        if since != "-":
+            rel["start_time"] = _stamp(dt.date.fromisoformat(since))
+        if until != "-" and until != since:  # (STIX wants the stop after the start)
+            rel["stop_time"] = _stamp(dt.date.fromisoformat(until))
+        if confidence != "-":
+            rel["confidence"] = CONFIDENCE_SCALE[confidence]
+        objects.append(rel)
     out += [_dumps(obj) for obj in objects]
     return f'{{"type":"bundle","id":{_dumps(stix_id("bundle", "bundle/" + site_title))},"objects":[{",".join(out)}]}}\n'
 

@@ -26,7 +26,7 @@ from markupsafe import Markup
 from generator.pages import exports, search, svg
 from generator.content.config import SiteConfig
 from generator.content.model import TLP_ORDER, Document, Entity, Ref, Site
-from generator.site.urls import Urls
+from generator.site.urls import Urls, archive_path
 
 SEARCH_PATH = "search/"
 SEARCH_INDEX_PATH = "search/index.json"
@@ -61,12 +61,67 @@ CREDIBILITY = {  # Admiralty scale: the information
 Triple = tuple[str, str, Mapping[str, Any]]
 
 
-def by_month(docs: list[Document]) -> list[tuple[str, str, list[Document]]]:
+Month = tuple[str, str, list[Document]]  # (`2023-10`, `October 2023`, documents)
+LISTING_BUDGET = 200  # documents on one listing page (about 420 bytes each): every page stays far under 400 KB
+
+
+def by_month(docs: list[Document], reported: bool = False) -> list[Month]:
     """Documents grouped by the month they happened in (`event_date`), else were reported in,
-    newest first: (`2023-10`, `October 2023`, documents); `docs` come newest reported first."""
-    docs = sorted(docs, key=lambda d: d.timeline_date, reverse=True)  # (stable: ties keep their order)
-    groups = itertools.groupby(docs, key=lambda d: (d.timeline_date.year, d.timeline_date.month))
+    newest first: (`2023-10`, `October 2023`, documents); `docs` come newest reported first.
+    `reported`: by the month they were reported in, in their own order (the section pages)."""
+    if not reported:
+        docs = sorted(docs, key=lambda d: d.timeline_date, reverse=True)  # (stable: ties keep their order)
+    when = (lambda d: (d.date.year, d.date.month)) if reported else \
+        (lambda d: (d.timeline_date.year, d.timeline_date.month))
+    groups = itertools.groupby(docs, key=when)
     return [(f"{y:04d}-{m:02d}", dt.date(y, m, 1).strftime("%B %Y"), list(g)) for (y, m), g in groups]
+
+
+@dataclass(frozen=True)
+class Archive:
+    """A listing of documents cut to the size budget: what its own page shows, and one archive
+    page per month (split by position into parts of `budget`) when it holds more than that.
+    Every path depends only on which documents a listing has and their dates: structural edits."""
+
+    first: list[Month]  # the listing's own page: the latest whole months within the budget,
+    #                     else the first part of the latest month
+    more: str  # the path of the latest month's second part when `first` shows only its first, else ""
+    months: list[tuple[str, str, int, str]]  # every month (key, label, documents, path); [] without archive
+    pages: list[tuple[str, dict[str, Any]]]  # (path, context) of every archive page, newest first
+
+    @property
+    def shown(self) -> list[Document]:
+        return [d for _, _, docs in self.first for d in docs]
+
+
+def archive(listing: str, months: list[Month], budget: int = LISTING_BUDGET) -> Archive:
+    """The archive by month of the listing at site path `listing` (see urls.archive_path)."""
+    if sum(len(docs) for _, _, docs in months) <= budget:
+        return Archive(months, "", [], [])
+    first: list[Month] = []
+    count = 0
+    for month in months:
+        if count + len(month[2]) > budget:
+            break
+        first.append(month)
+        count += len(month[2])
+    more = ""
+    if not first:  # the latest month alone is over the budget: its first part
+        key, label, docs = months[0]
+        first, more = [(key, label, docs[:budget])], archive_path(listing, key, 2)
+    rows = [(key, label, len(docs), archive_path(listing, key)) for key, label, docs in months]
+    pages: list[tuple[str, dict[str, Any]]] = []
+    for i, (key, label, docs) in enumerate(months):
+        parts = [docs[k : k + budget] for k in range(0, len(docs), budget)]
+        for n, chunk in enumerate(parts, 1):
+            pages.append((archive_path(listing, key, n), {
+                "month": label, "docs": chunk, "part": n, "parts": len(parts), "listing": listing,
+                "earlier_part": archive_path(listing, key, n - 1) if n > 1 else "",
+                "later_part": archive_path(listing, key, n + 1) if n < len(parts) else "",
+                "newer": rows[i - 1][1::2] if i > 0 else None,  # (label, path)
+                "older": rows[i + 1][1::2] if i + 1 < len(rows) else None,
+            }))
+    return Archive(first, more, rows, pages)
 
 
 def template_globals(config: SiteConfig, urls: Urls, fragments: exports.Fragments | None = None) -> dict[str, Any]:
@@ -217,7 +272,10 @@ class Features:
             (BRIEF_PATH, "brief.html", self._brief()),
             (GRAPH_DATA_PATH, "graph.json", {"docs": docs, "tags": tags, "entities": entity_rows, **relations}),
             (STIX_PATH, "stix.json", {"docs": docs, "tags": tags, "entities": entity_rows,
-                                      "affiliations": relations["affiliations"], "within": relations["within"]}),
+                                      "affiliations": relations["affiliations"], "within": relations["within"],
+                                      "typed": [f"{r.type} {key(a)} {key(b)} {r.since or '-'} {r.until or '-'} "
+                                                f"{r.confidence or '-'}" for a, pairs in site.relations.items()
+                                                for r, b, outgoing in pairs if outgoing]}),
         ]
         if self.small:
             pages.append((BASE_MAP_PATH, "map.svg", {"svg": Markup(svg.base_map(self.small, self.points))}))

@@ -28,7 +28,7 @@ from generator.pages import features, search
 from generator.content.config import SiteConfig
 from generator.diagnostics import Diagnostics
 from generator.content.markdown import LinkTarget, WikiLink, resolve
-from generator.content.model import TLP_ORDER, Document, Entity, Ref, Site
+from generator.content.model import RELATION_TYPES, TLP_ORDER, Document, Entity, Ref, Site
 from generator.site.urls import Urls, feed_path, page_path, section_path
 
 THEME = Path(__file__).parent.parent / "theme"
@@ -60,11 +60,29 @@ def plan(site: Site, bodies: Mapping[Ref, Body], config: SiteConfig, urls: Urls)
     pages = [
         Page("", "home.html", {"title": config.title, "latest": docs[: config.home_latest],
                                 "top_actors": _top(site, "actor"), "top_places": _top(site, "place")}),
-        Page("timeline/", "timeline.html", {"title": "Timeline", "months": features.by_month(docs), **extra.filters()}),
-        Page("404.html", "404.html", {"title": "Page not found"}),
     ]
+    # Listings are cut to the page budget, the rest archived by month (features.archive).
+    # The timeline's filter needs each item's number in the search index (oldest first).
+    # Its actor and place choices are those of the documents on the page (all of them, unarchived).
+    number = {d.ref: str(len(docs) - 1 - i) for i, d in enumerate(docs)}
+    choices = extra.filters()
+
+    def filters(shown: list[Document]) -> dict[str, Any]:
+        tagged = {t for d in shown for t in site.tags.get(d.ref, ())}
+        return {"numbers": " ".join(number[d.ref] for d in shown), "total": len(docs),
+                **{k: [e for e in v if e.ref in tagged] for k, v in choices.items()}}
+
+    timeline = features.archive("timeline/", features.by_month(docs))
+    pages.append(Page("timeline/", "timeline.html", {
+        "title": "Timeline", "months": timeline.first, "more": timeline.more, "archive": timeline.months,
+        **filters(timeline.shown)}))
+    pages += _archive_pages(timeline, "Timeline", "timeline", filters)
+    pages.append(Page("404.html", "404.html", {"title": "Page not found"}))
     for kind, label in (("article", "Articles"), ("note", "Analyst notes")):
-        pages.append(Page(section_path(kind), "section.html", {"title": label, "kind": kind, "docs": site.docs_of_kind(kind)}))
+        listing = features.archive(section_path(kind), features.by_month(site.docs_of_kind(kind), reported=True))
+        pages.append(Page(section_path(kind), "section.html", {"title": label, "kind": kind, "docs": listing.shown,
+                                                               "more": listing.more, "archive": listing.months}))
+        pages += _archive_pages(listing, label, "", None)
     for kind, label in (("actor", "Actors"), ("place", "Places")):
         rows = [(e, len(site.tagged.get(e.ref, ()))) for e in site.entities_of_kind(kind)]
         pages.append(Page(section_path(kind), "entity_index.html", {"title": label, "kind": kind, "rows": rows,
@@ -75,11 +93,15 @@ def plan(site: Site, bodies: Mapping[Ref, Body], config: SiteConfig, urls: Urls)
     shares = _shares(site)
     for entity in site.entities.values():
         context = {**_entity_context(site, bodies, entity, shares.get(entity.ref, [])), **extra.entity(entity)}
+        tagged = context["docs"]
+        listing = features.archive(page_path(entity.ref), context["months"])
+        context.update(docs=listing.shown, months=listing.first, more=listing.more, archive=listing.months)
         pages.append(Page(page_path(entity.ref), "entity.html", context))
+        pages += _archive_pages(listing, entity.title, "plain", None)
         pages.append(Page(feed_path(entity.ref), "feed.xml", {
             "title": f"{entity.title} — {config.title}", "self_path": feed_path(entity.ref),
-            "alt_path": page_path(entity.ref), "entries": context["docs"][: config.feed_limit], "bodies": {},
-            "updated": _newest(context["docs"]),
+            "alt_path": page_path(entity.ref), "entries": tagged[: config.feed_limit], "bodies": {},
+            "updated": _newest(tagged),
         }))
     entries = docs[: config.feed_limit]
     pages.append(Page("feed.xml", "feed.xml", {"title": config.title, "self_path": "feed.xml", "alt_path": "",
@@ -104,6 +126,19 @@ def plan(site: Site, bodies: Mapping[Ref, Body], config: SiteConfig, urls: Urls)
     return pages
 
 
+def _archive_pages(listing: features.Archive, title: str, filter: str,
+                   extra: Callable[[list[Document]], dict[str, Any]] | None) -> list[Page]:
+    """The month archive pages of a listing called `title`; `filter`: "timeline" (by kind,
+    actor, place and date), "plain" (kind and date) or "" (none); `extra`: more context by page."""
+    return [Page(path, "archive.html", {
+        "title": f"{title}: {context['month']}" + (f" ({context['part']} of {context['parts']})"
+                                                   if context["parts"] > 1 else ""),
+        "listing_title": title, "filter": filter, **context, **(extra(context["docs"]) if extra else {})})
+        for path, context in listing.pages]
+
+
+LIST_LIMIT = 200  # links in a list that grows with the site ("Mentioned in"); the rest are counted
+SIDE_LIMIT = 100  # entities in a side list ("Appears with"), strongest first; the rest are counted
 CHANGES_LIMIT = 500  # entries on /changes/ (about 300 bytes each): the page stays under the size budget
 
 
@@ -199,19 +234,27 @@ def _entity_context(site: Site, bodies: Mapping[Ref, Body], entity: Entity,
     ref = entity.ref
     parent = site.parent.get(ref)
     listed = {*site.tagged.get(ref, ()), *site.possibly.get(ref, ())}  # "Mentioned in" adds only the others
+    mentions = [_item(site, r) for r in site.mentions.get(ref, ()) if r not in listed]
+    possibly = [site.documents[r] for r in site.possibly.get(ref, ())]  # tagged by a name it shares
     return {
         "title": entity.title,
         "entity": entity,
         "body": bodies.get(ref),
         "docs": [site.documents[r] for r in site.tagged.get(ref, ())],
-        "mentions": [_item(site, r) for r in site.mentions.get(ref, ()) if r not in listed],
-        "co_actors": [(site.entities[r], n) for r, n in site.co_actors.get(ref, ())],
-        "co_places": [(site.entities[r], n) for r, n in site.co_places.get(ref, ())],
+        "doc_count": len(site.tagged.get(ref, ())),
+        "mentions": mentions[:LIST_LIMIT], "mentions_more": max(0, len(mentions) - LIST_LIMIT),
+        "co_actors": [(site.entities[r], n) for r, n in site.co_actors.get(ref, ())[:SIDE_LIMIT]],
+        "co_actors_more": max(0, len(site.co_actors.get(ref, ())) - SIDE_LIMIT),
+        "co_places": [(site.entities[r], n) for r, n in site.co_places.get(ref, ())[:SIDE_LIMIT]],
+        "co_places_more": max(0, len(site.co_places.get(ref, ())) - SIDE_LIMIT),
         "affiliations": [site.entities[r] for r in site.affiliations.get(ref, ())],
+        "relations": [(RELATION_TYPES[rel.type][0 if outgoing else 1], site.entities[other],
+                       rel.since.isoformat() if rel.since else "", rel.until.isoformat() if rel.until else "",
+                       rel.confidence, rel.source) for rel, other, outgoing in site.relations.get(ref, ())],
         "parent": site.entities[parent] if parent else None,
         "children": [site.entities[r] for r in site.children.get(ref, ())],
         "feed": feed_path(ref),
-        "possibly": [site.documents[r] for r in site.possibly.get(ref, ())],  # tagged by a name it shares
+        "possibly": possibly[:LIST_LIMIT], "possibly_more": max(0, len(possibly) - LIST_LIMIT),
         "shares": shares,  # (name, other profiles claiming it)
     }
 

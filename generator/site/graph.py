@@ -24,7 +24,7 @@ from typing import Iterable, Mapping
 
 from generator.diagnostics import Diagnostics
 from generator.content.markdown import HEADING_ID_PREFIX, WikiLink
-from generator.content.model import TLP_ORDER, Document, Entity, Ref, SharedName, Site
+from generator.content.model import TLP_ORDER, Document, Entity, Ref, Relation, SharedName, Site
 from generator.content.text import name_key, slugify
 from generator.site.names import NearNames
 
@@ -354,8 +354,34 @@ def link(
         ambiguous={k: v for k, v in sorted(cat.shared.items()) if k[0] and v.chosen is None},
         possibly={k: tuple(v) for k, v in possibly.items()},
         cited=_cited(cat, docs, diags),
+        relations=_relations(cat, ents, diags),
     )
     return Linked(site, targets)
+
+
+def _relations(cat: Catalog, ents: Mapping[Ref, Entity], diags: Diagnostics
+               ) -> dict[Ref, tuple[tuple[Relation, Ref, bool], ...]]:
+    """Each published actor's `relations:` with their targets: an actor (or, for `located-at`
+    and `targets`, a place), resolved like a tag; a target that is nothing is an error.
+    Both ends get the relation: (relation, the other end, True where it is the source)."""
+    out: dict[Ref, list[tuple[Relation, Ref, bool]]] = defaultdict(list)
+    for ref, entity in ents.items():
+        for relation in entity.relations:
+            kinds = ("actor", "place") if relation.type in ("located-at", "targets") else ("actor",)
+            target = next((t for t in (_entity_by_name(cat, kind, relation.target) for kind in kinds) if t), None)
+            if target is None:
+                names = [k for k, r in cat.names.items() if r in cat.entities and r[0] in kinds]
+                hint = difflib.get_close_matches(name_key(relation.target), names, n=1, cutoff=0.75)
+                did_you_mean = f" (did you mean `{_title_of(cat, cat.names[hint[0]])}`?)" if hint else ""
+                what = "an actor or a place" if len(kinds) == 2 else "an actor"
+                diags.error(entity.path, relation.line,
+                            f"`relations`: `{relation.type}` target `{relation.target}` is not {what}{did_you_mean}")
+            elif target == ref:
+                diags.error(entity.path, relation.line, f"`relations`: `{relation.target}` is this profile itself")
+            elif target in ents:
+                out[ref].append((relation, target, True))
+                out[target].append((relation, ref, False))
+    return {ref: tuple(pairs) for ref, pairs in out.items()}
 
 
 # A source graded at least this well (reliability A-C, credibility 1-3) can bear a high-confidence judgment.

@@ -39,6 +39,12 @@ def section_path(kind: str) -> str:
     return f"{SECTION_OF_KIND[kind]}/"
 
 
+def archive_path(listing: str, month: str, part: int = 1) -> str:
+    """Site path of a month's archive page under a listing (`timeline/`, `articles/`, an entity's
+    page): `timeline/2023-10/`, and `timeline/2023-10/2/` onwards for a month over the page budget."""
+    return f"{listing}{month}/" + (f"{part}/" if part > 1 else "")
+
+
 def output_file(site_path: str) -> str:
     """Relative output file for a site path; refuses anything that could escape."""
     path = site_path + "index.html" if site_path == "" or site_path.endswith("/") else site_path

@@ -544,16 +544,20 @@
                date: time ? time.getAttribute("datetime") : "" };
     });
     form.hidden = false;
+    // each item's number in the index (data-numbers: a timeline page, which may list only some
+    // documents); without them the items are every document, newest first (the index numbers them oldest first)
+    var numbers = (form.getAttribute("data-numbers") || "").split(" ").filter(Boolean).map(Number);
+    var total = form.hasAttribute("data-total") ? Number(form.getAttribute("data-total")) : items.length;
+    function numberOf(i) { return numbers.length === items.length ? numbers[i] : items.length - 1 - i; }
 
-    // marks: for the actor and place filters, whether each document is tagged, by number (the
-    // items are every document, newest first: the timeline; the index numbers them oldest first)
+    // marks: for the actor and place filters, whether each document is tagged, by number
     function apply(marks) {
       var f = readFilters(form);
       var active = FILTERS.some(function (name) { return f[name]; });
       var visible = 0;
       items.forEach(function (item, i) {
         var ok = (!f.kind || item.kind === f.kind) && (!f.from || item.date >= f.from) && (!f.to || item.date <= f.to) &&
-                 marks.every(function (mark) { return mark[items.length - 1 - i] === 1; });
+                 marks.every(function (mark) { return mark[numberOf(i)] === 1; });
         item.li.hidden = !ok;
         if (ok) visible += 1;
       });
@@ -575,7 +579,7 @@
       if (!f.actor && !f.place) { apply([]); return; }
       status.textContent = "Loading…";
       openIndex(form.getAttribute("data-index")).then(function (index) {
-        if (index.n !== items.length) throw new Error("the list is not the whole index");
+        if (index.n !== total) throw new Error("the list is not of this index");
         return Promise.all(["actor", "place"].filter(function (k) { return f[k]; }).map(function (kind) {
           var at = index.bySlug[kind + "/" + f[kind]];
           return at === undefined ? new Uint8Array(index.n) : index.tagged(at);
