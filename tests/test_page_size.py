@@ -8,6 +8,7 @@ its listing and every document is reachable from one. The 10,000-document corpus
 
 from __future__ import annotations
 
+import os
 import re
 import subprocess
 import sys
@@ -20,6 +21,8 @@ from generator.engine.build import build
 from generator.pages import features
 
 CORPUS_SCRIPT = REPO.parent / "shared" / "bench" / "make_corpus.py"
+# Beside the repo on the desk's machines; a clean clone elsewhere uses the tests' own generator.
+SHARED_CORPUS = CORPUS_SCRIPT.is_file() and not os.environ.get("BRIEFING_TEST_OWN_CORPUS")
 BUDGET = 400 * 1024
 BASE = "/bench/"  # the path of the corpus's base_url
 HREF = re.compile(r'href="([^"#]*)')
@@ -30,8 +33,13 @@ MONTH = re.compile(r"\d{4}-\d{2}$")
 def big_site(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The output of the 10,000-document corpus, built once."""
     root = tmp_path_factory.mktemp("pages-10k")
-    subprocess.run([sys.executable, str(CORPUS_SCRIPT), "--n", "10000", "--out", str(root / "site")],
-                   check=True, stdout=subprocess.DEVNULL)
+    if SHARED_CORPUS:
+        subprocess.run([sys.executable, str(CORPUS_SCRIPT), "--n", "10000", "--out", str(root / "site")],
+                       check=True, stdout=subprocess.DEVNULL)
+    else:
+        from corpus import write_corpus
+
+        write_corpus(root / "site", n=10000, base_url="https://desk.example.org/bench/")
     out = root / "out"
     result = build(root / "site", output=out)
     assert result.ok, result
@@ -65,26 +73,34 @@ def test_no_page_is_over_the_budget(big_site: Path) -> None:
 
 def test_the_timeline_links_every_month_and_every_document_is_listed(big_site: Path) -> None:
     months = {f"timeline/{p.name}/" for p in (big_site / "timeline").iterdir() if MONTH.match(p.name)}
-    assert len(months) >= 24 and months <= _links(big_site, "timeline")
+    assert len(months) >= (24 if SHARED_CORPUS else 4) and months <= _links(big_site, "timeline")
     for section in ("articles", "notes"):
         docs = _documents(big_site, section)
         assert len(docs) > 1000
         for listing in ("timeline/", f"{section}/"):
             pages, linked = _listing(big_site, listing)
-            assert len(pages) > 24 and docs <= linked, (listing, len(docs - linked))
+            assert len(pages) > (24 if SHARED_CORPUS else 4) and docs <= linked, (listing, len(docs - linked))
         sections = {f"{section}/{p.name}/" for p in (big_site / section).iterdir() if MONTH.match(p.name)}
         assert sections and sections <= _links(big_site, section)
 
 
+def _busiest_actor(out: Path) -> str:
+    def count(path: Path) -> int:
+        found = re.search(r"<dt>Documents</dt><dd>(\d+)", path.read_text(encoding="utf-8"))
+        return int(found[1]) if found else 0
+    return max((out / "actors").glob("*/index.html"), key=count).parent.name
+
+
 def test_a_busy_actor_is_archived_by_month(big_site: Path) -> None:
-    page = (big_site / "actors/kataib-hizballah/index.html").read_text(encoding="utf-8")
+    slug = _busiest_actor(big_site)
+    page = (big_site / f"actors/{slug}/index.html").read_text(encoding="utf-8")
     total = int(re.search(r"<dt>Documents</dt><dd>(\d+)", page)[1])  # type: ignore[index]
     assert total > 2 * features.LISTING_BUDGET
     assert page.count('class="doc-item"') <= features.LISTING_BUDGET
-    pages, linked = _listing(big_site, "actors/kataib-hizballah/")
+    pages, linked = _listing(big_site, f"actors/{slug}/")
     listed = {p for p in linked if p.startswith(("articles/", "notes/")) and not MONTH.search(p.strip("/"))}
     counts = re.findall(r'aria-label="(\d+) documents"', page.split('id="archive"', 1)[1])
-    assert len(pages) > 12 and sum(map(int, counts)) == total and len(listed) >= total
+    assert len(pages) > (12 if SHARED_CORPUS else 4) and sum(map(int, counts)) == total and len(listed) >= total
 
 
 def test_month_pages_link_their_neighbours(big_site: Path) -> None:
