@@ -3,13 +3,11 @@ moved; its Atom feed; `?since=` in a real Chromium; and edits that build as from
 
 from __future__ import annotations
 
-import os
 import re
-import time
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
-from conftest import BASIC, read_tree, write_site
+from conftest import age_written, BASIC, read_tree, write_site
 from generator.engine.build import build
 from support import static_server
 
@@ -108,10 +106,7 @@ def test_a_confidence_edit_builds_as_from_scratch(tmp_path: Path) -> None:
     note = site / "content/notes/rising.md"
 
     def age() -> None:
-        past = time.time() - 60
-        for path in (site / "content").rglob("*"):  # files written since the last build: the others keep their stamps
-            if path.stat().st_mtime > past + 30:
-                os.utime(path, (past, past))
+        age_written(site)
 
     age()
     assert build(site).ok

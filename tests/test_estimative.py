@@ -4,11 +4,9 @@ on full and incremental builds alike."""
 
 from __future__ import annotations
 
-import os
-import time
 from pathlib import Path
 
-from conftest import BASIC, write_site
+from conftest import age_written, BASIC, write_site
 from generator.content.estimative import scan
 from generator.engine.build import build
 
@@ -100,10 +98,7 @@ def test_articles_are_not_checked(tmp_path: Path) -> None:
 
 def _age(site: Path) -> None:
     """Make every file older than the racy window, so the incremental builds trust their stamps."""
-    past = time.time() - 60
-    for path in (site / "content").rglob("*"):  # files written since the last build: the others keep their stamps
-        if path.stat().st_mtime > past + 30:
-            os.utime(path, (past, past))
+    age_written(site)
 
 
 def test_incremental_builds_report_the_same_warnings(tmp_path: Path) -> None:

@@ -4,14 +4,12 @@ scratch by the incremental builds."""
 
 from __future__ import annotations
 
-import os
 import re
-import time
 from pathlib import Path
 
 import pytest
 
-from conftest import BASIC, read_tree, write_site
+from conftest import age_written, BASIC, read_tree, write_site
 from generator.engine.build import build
 
 LATE = """\
@@ -68,10 +66,7 @@ def test_a_bad_event_date_is_an_error_at_its_line(tmp_path: Path, event: str, me
 
 
 def _age(site: Path) -> None:
-    past = time.time() - 60
-    for path in (site / "content").rglob("*"):  # files written since the last build: the others keep their stamps
-        if path.stat().st_mtime > past + 30:
-            os.utime(path, (past, past))
+    age_written(site)
 
 
 def test_editing_the_event_date_rebuilds_as_from_scratch(tmp_path: Path) -> None:

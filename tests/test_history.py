@@ -3,14 +3,12 @@ judgment last; bad entries are errors at the key's line; edits build as from scr
 
 from __future__ import annotations
 
-import os
 import re
-import time
 from pathlib import Path
 
 import pytest
 
-from conftest import BASIC, read_tree, write_site
+from conftest import age_written, BASIC, read_tree, write_site
 from generator.engine.build import build
 
 NOTE = """\
@@ -80,10 +78,7 @@ def test_editing_the_history_builds_as_from_scratch(tmp_path: Path) -> None:
     note = site / "content/notes/outlook.md"
 
     def age() -> None:
-        past = time.time() - 60
-        for path in (site / "content").rglob("*"):  # files written since the last build: the others keep their stamps
-            if path.stat().st_mtime > past + 30:
-                os.utime(path, (past, past))
+        age_written(site)
 
     age()
     assert build(site).ok

@@ -5,14 +5,12 @@ confidence, bad entries are errors at their line, and profile edits build as fro
 from __future__ import annotations
 
 import json
-import os
 import re
-import time
 from pathlib import Path
 
 import pytest
 
-from conftest import BASIC, read_tree, write_site
+from conftest import age_written, BASIC, read_tree, write_site
 from generator.engine.build import build
 from test_features import assert_valid_stix
 
@@ -97,10 +95,7 @@ def test_editing_relations_builds_as_from_scratch(tmp_path: Path) -> None:
     profile = site / "content/actors/saraya-x.md"
 
     def age() -> None:
-        past = time.time() - 60
-        for path in (site / "content").rglob("*"):  # files written since the last build
-            if path.stat().st_mtime > past + 30:
-                os.utime(path, (past, past))
+        age_written(site)
 
     age()
     assert build(site).ok

@@ -4,14 +4,12 @@ and incremental builds equal to builds from scratch (pages and warnings)."""
 
 from __future__ import annotations
 
-import os
 import re
-import time
 from pathlib import Path
 
 import pytest
 
-from conftest import BASIC, read_tree, write_site
+from conftest import age_written, BASIC, read_tree, write_site
 from generator.engine.build import build
 
 SECRET = "Secret channel report"
@@ -83,10 +81,7 @@ def test_edits_of_sources_and_of_what_they_name_build_as_from_scratch(tmp_path: 
     site = _site(tmp_path, "confidence: high\nsources: [Weak wire, Strong wire]\n")
 
     def age() -> None:
-        past = time.time() - 60
-        for path in (site / "content").rglob("*"):  # files written since the last build: the others keep their stamps
-            if path.stat().st_mtime > past + 30:
-                os.utime(path, (past, past))
+        age_written(site)
 
     strong, note = site / "content/articles/strong.md", site / "content/notes/judgment.md"
     edits = [
