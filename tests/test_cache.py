@@ -192,3 +192,34 @@ def test_refs_travel_from_the_page_workers_as_numbers() -> None:
     stray = {("article", "not-listed"), ("actor", "kh")}
     assert set(codes.unpack(codes.pack(stray))) == stray  # a ref outside the list travels as itself
     assert codes.unpack(codes.pack(set())) == ()
+
+
+def test_drawings_come_from_the_cache_until_what_they_show_changes(basic_site: Path, tmp_path: Path,
+                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    from generator.pages import svg
+
+    drawn: list[str] = []
+    for name in ("map_svg", "ego_graph"):
+        real = getattr(svg, name)
+
+        def counted(*args, _real=real, _name=name, **kwargs):  # type: ignore[no-untyped-def]
+            drawn.append(_name)
+            return _real(*args, **kwargs)
+
+        monkeypatch.setattr(svg, name, counted)
+    out = tmp_path / "out"
+    assert build(basic_site, output=out).ok
+    first = len(drawn)
+    assert first > 0
+    (basic_site / "content/notes.txt").write_text("an asset: the full build, not the fast path\n")
+    drawn.clear()
+    assert build(basic_site, output=out).ok
+    assert drawn == [] or drawn == ["map_svg"]  # the places index's map is drawn every time
+    assert tree(out) == cold(basic_site, tmp_path)
+    article = basic_site / "content/articles/drone-attack.md"
+    edit(article, "actors:", "actors:\n  - Hamas")  # a new actor in common: its graphs change
+    bump_mtime(article)
+    drawn.clear()
+    assert build(basic_site, output=out).ok
+    assert 0 < drawn.count("ego_graph") < first
+    assert tree(out) == cold(basic_site, tmp_path, "cold2")

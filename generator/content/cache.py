@@ -6,7 +6,9 @@ One SQLite file (stdlib, safe against concurrent readers, crash-safe) holds
 - rendered: Markdown rendered to HTML by content key (see markdown.render);
 - words:    the search words of each rendered body, by the same key;
 - pages:    the fingerprint of every page's inputs and the digest of its bytes, per
-            output folder, so a page whose inputs did not change is not rendered again.
+            output folder, so a page whose inputs did not change is not rendered again;
+- drawings: the SVG drawings of entity pages (graphs, maps) by a digest of what they are
+            drawn from (see generator/pages/features.Drawings), those of the last build.
 Every key includes the generator version, so an upgrade never serves stale HTML.
 The cache is only an accelerator: deleting the folder is always safe.
 """
@@ -23,7 +25,7 @@ from typing import Any, Iterable, Iterator, Mapping
 from generator import code_version
 from generator.content.markdown import Rendered, WikiLink
 
-SCHEMA = f"briefing-cache-7/{code_version()}"
+SCHEMA = f"briefing-cache-8/{code_version()}"
 _CHUNK = 500
 
 
@@ -48,7 +50,7 @@ class Cache:
         db.execute("CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT)")
         row = db.execute("SELECT value FROM meta WHERE key='schema'").fetchone()
         if row is None or row[0] != SCHEMA:
-            for table in ("sources", "rendered", "words", "pages"):
+            for table in ("sources", "rendered", "words", "pages", "drawings"):
                 db.execute(f"DROP TABLE IF EXISTS {table}")
             db.execute("INSERT OR REPLACE INTO meta VALUES ('schema', ?)", (SCHEMA,))
         db.execute("CREATE TABLE IF NOT EXISTS sources (rel TEXT PRIMARY KEY, stamp TEXT, data BLOB)")
@@ -57,6 +59,7 @@ class Cache:
         db.execute("CREATE TABLE IF NOT EXISTS words (key TEXT PRIMARY KEY, words TEXT)")
         db.execute("CREATE TABLE IF NOT EXISTS pages (output TEXT, path TEXT, fingerprint TEXT, digest TEXT, "
                    "PRIMARY KEY (output, path))")
+        db.execute("CREATE TABLE IF NOT EXISTS drawings (key TEXT PRIMARY KEY, svg TEXT)")
         return db
 
     def reopen(self) -> None:
@@ -189,6 +192,19 @@ class Cache:
         with self._transaction():
             self._db.executemany("INSERT OR REPLACE INTO pages VALUES (?, ?, ?, ?)",
                                  ((output, p, f, d) for p, (f, d) in pages.items()))
+
+    # ----------------------------------------------------------------- drawings
+    def drawing(self, key: str) -> str | None:
+        row = self._db.execute("SELECT svg FROM drawings WHERE key = ?", (key,)).fetchone()
+        return row[0] if row is not None else None
+
+    def replace_drawings(self, new: Mapping[str, str], keep: Iterable[str]) -> None:
+        """Store the drawings made by this build and forget those it did not use."""
+        keep_set = set(keep)
+        with self._transaction():
+            self._db.executemany("INSERT OR REPLACE INTO drawings VALUES (?, ?)", new.items())
+            stale = [k for (k,) in self._db.execute("SELECT key FROM drawings") if k not in keep_set]
+            self._db.executemany("DELETE FROM drawings WHERE key = ?", ((k,) for k in stale))
 
     # ------------------------------------------------------------------ helpers
     def _transaction(self) -> "_Tx":

@@ -14,12 +14,13 @@ globals at render time, so an unchanged site does not rebuild them.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import itertools
 import math
 from collections import defaultdict
 from dataclasses import dataclass
 from functools import partial
-from typing import Any, Mapping
+from typing import Any, Callable, Mapping
 
 from markupsafe import Markup
 
@@ -143,6 +144,29 @@ def template_globals(config: SiteConfig, urls: Urls, fragments: exports.Fragment
     }
 
 
+class Drawings:
+    """The SVG drawings of entity pages (an actor's graph and map, a place's map), by a digest
+    of everything they are drawn from (the drawing function and its arguments, all plain values
+    whose repr is exact), so that a build draws only what a change touched: 0.5 s of a build at
+    10,000 documents. `stored(key)` finds a previous build's (the cache's drawings table; the
+    cache is keyed by the code version); `new` and `used` are for the caller to store."""
+
+    def __init__(self, stored: Callable[[str], str | None] | None = None):
+        self._stored = stored
+        self.used: set[str] = set()
+        self.new: dict[str, str] = {}
+
+    def draw(self, make: Callable[..., str], *args: Any, **kwargs: Any) -> str:
+        key = hashlib.blake2b(repr((make.__name__, args, sorted(kwargs.items()))).encode(), digest_size=16).hexdigest()
+        found = self.new.get(key)
+        if found is None and self._stored is not None:
+            found = self._stored(key)
+        if found is None:
+            found = self.new[key] = make(*args, **kwargs)
+        self.used.add(key)
+        return found
+
+
 @dataclass(frozen=True)
 class Features:
     site: Site
@@ -152,9 +176,10 @@ class Features:
     frame: svg.Frame | None  # the map of /places/: around every place with coordinates
     small: svg.Frame | None  # the same area, drawn for the side column of entity pages
     points: tuple[tuple[float, float], ...]  # every place with coordinates
+    drawings: Drawings
 
     @classmethod
-    def of(cls, site: Site, config: SiteConfig, urls: Urls) -> "Features":
+    def of(cls, site: Site, config: SiteConfig, urls: Urls, drawings: Drawings | None = None) -> "Features":
         counts = {ref: len(site.tagged.get(ref, ())) for ref in site.entities}
         back: dict[Ref, list[Ref]] = defaultdict(list)
         for source, targets in site.affiliations.items():
@@ -163,7 +188,7 @@ class Features:
         points = [e.coordinates for e in site.entities.values() if e.kind == "place" and e.coordinates]
         frame, small = svg.Frame.around(points, width=PLACES_MAP_WIDTH), svg.Frame.around(points, width=SIDE_MAP_WIDTH)
         return cls(site, urls, counts, {k: tuple(v) for k, v in back.items()},
-                   frame, small, tuple(points))
+                   frame, small, tuple(points), drawings or Drawings())
 
     def _node(self, entity: Entity, weight: int) -> svg.Node:
         return svg.Node(f"{entity.kind}/{entity.slug}", entity.title, weight, entity.kind, self.urls.of(entity.ref))
@@ -203,8 +228,8 @@ class Features:
         dots = [(self._node(entity, self.counts[entity.ref]), lat, lon)]
         dots += [(self._node(e, self.counts[e.ref]), *e.coordinates) for e in others]  # type: ignore[misc]
         around = f", with {', '.join(e.title for e in others)} nearby" if others else ""
-        return Markup(svg.map_svg(
-            frame, dots, f"Where {entity.title} is", f"{entity.title} at {lat:.4f}, {lon:.4f}{around}.",
+        return Markup(self.drawings.draw(
+            svg.map_svg, frame, dots, f"Where {entity.title} is", f"{entity.title} at {lat:.4f}, {lon:.4f}{around}.",
             here=f"place/{entity.slug}"))
 
     def _ego_graph(self, entity: Entity) -> Markup | str:
@@ -219,7 +244,7 @@ class Features:
         if not ring:
             return ""
         nodes = [(self._node(self.site.entities[r], n), n, r in linked) for r, n in ring]
-        return Markup(svg.ego_graph(self._node(entity, self.counts[ref]), nodes))
+        return Markup(self.drawings.draw(svg.ego_graph, self._node(entity, self.counts[ref]), nodes))
 
     def _active_map(self, entity: Entity) -> Markup | str:
         places = [(self.site.entities[r], n) for r, n in self.site.co_places.get(entity.ref, ())]
@@ -227,8 +252,8 @@ class Features:
         if not dots or self.small is None:
             return ""
         names = ", ".join(f"{node.label} ({node.weight})" for node, _, _ in dots[:10])
-        return Markup(svg.map_svg(
-            self.small, dots, f"Where {entity.title} is reported",
+        return Markup(self.drawings.draw(
+            svg.map_svg, self.small, dots, f"Where {entity.title} is reported",
             f"Places in documents about {entity.title}, sized by the documents in common: {names}.",
             base_href=self.urls.href(BASE_MAP_PATH), backdrop=self.points))
 

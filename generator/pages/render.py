@@ -53,23 +53,25 @@ class Page:
     context: Mapping[str, Any]
 
 
-def plan(site: Site, bodies: Mapping[Ref, Body], config: SiteConfig, urls: Urls) -> list[Page]:
-    """Every page of the site, in a deterministic order."""
+def plan(site: Site, bodies: Mapping[Ref, Body], config: SiteConfig, urls: Urls,
+         drawings: features.Drawings | None = None) -> list[Page]:
+    """Every page of the site, in a deterministic order (`drawings`: see features.Drawings)."""
     docs = list(site.documents.values())
-    extra = features.Features.of(site, config, urls)  # search, timelines, graphs, maps, brief, exports
+    extra = features.Features.of(site, config, urls, drawings)  # search, timelines, graphs, maps, brief, exports
     pages = [
         Page("", "home.html", {"title": config.title, "latest": docs[: config.home_latest],
                                 "top_actors": _top(site, "actor"), "top_places": _top(site, "place")}),
     ]
     # Listings are cut to the page budget, the rest archived by month (features.archive).
-    # The timeline's filter needs each item's number in the search index (oldest first).
+    # The timeline's filter needs each item's number in the search index (oldest first); not the
+    # total, which every new document would change on every month's page.
     # Its actor and place choices are those of the documents on the page (all of them, unarchived).
     number = {d.ref: str(len(docs) - 1 - i) for i, d in enumerate(docs)}
     choices = extra.filters()
 
     def filters(shown: list[Document]) -> dict[str, Any]:
         tagged = {t for d in shown for t in site.tags.get(d.ref, ())}
-        return {"numbers": " ".join(number[d.ref] for d in shown), "total": len(docs),
+        return {"numbers": " ".join(number[d.ref] for d in shown),
                 **{k: [e for e in v if e.ref in tagged] for k, v in choices.items()}}
 
     timeline = features.archive("timeline/", features.by_month(docs))

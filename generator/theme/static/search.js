@@ -547,7 +547,6 @@
     // each item's number in the index (data-numbers: a timeline page, which may list only some
     // documents); without them the items are every document, newest first (the index numbers them oldest first)
     var numbers = (form.getAttribute("data-numbers") || "").split(" ").filter(Boolean).map(Number);
-    var total = form.hasAttribute("data-total") ? Number(form.getAttribute("data-total")) : items.length;
     function numberOf(i) { return numbers.length === items.length ? numbers[i] : items.length - 1 - i; }
 
     // marks: for the actor and place filters, whether each document is tagged, by number
@@ -579,7 +578,9 @@
       if (!f.actor && !f.place) { apply([]); return; }
       status.textContent = "Loading…";
       openIndex(form.getAttribute("data-index")).then(function (index) {
-        if (index.n !== total) throw new Error("the list is not of this index");
+        // a page of a newer build than the index (or the reverse) may number beyond it
+        if (numbers.length ? Math.max.apply(null, numbers) >= index.n : items.length !== index.n)
+          throw new Error("the list is not of this index");
         return Promise.all(["actor", "place"].filter(function (k) { return f[k]; }).map(function (kind) {
           var at = index.bySlug[kind + "/" + f[kind]];
           return at === undefined ? new Uint8Array(index.n) : index.tagged(at);
