@@ -65,7 +65,7 @@ def fresh_build(site: Path, out: Path, **kwargs) -> dict[str, bytes]:  # type: i
     result = build(site, output=out, drafts=False, **kwargs)
     assert result.ok, "\n".join(map(str, result.diagnostics))
     files = read_tree(out)
-    del files[MARKER]
+    assert MARKER not in files  # the build's bookkeeping is kept outside the output
     return files
 
 

@@ -127,3 +127,27 @@ def test_output_folder_with_foreign_files_is_refused(tmp_path: Path, capsys: pyt
     assert run(capsys, "build", "--site", str(site), "--output", str(site))[0] == 1
     assert run(capsys, "build", "--site", str(site), "--output", str(site / "content" / "x"))[0] == 1
     assert (site / "content" / "articles" / "drone-attack.md").exists()
+
+
+def test_the_output_holds_only_the_site_and_survives_a_deleted_cache(tmp_path: Path,
+                                                                     capsys: pytest.CaptureFixture[str]) -> None:
+    import shutil
+
+    site = write_site(tmp_path / "site", BASIC)
+    out = site / "_site"
+    assert run(capsys, "build", "--site", str(site))[0] == 0
+    first = read_tree(out)
+    assert not [name for name in first if name.split("/")[-1].startswith(".") and name != ".nojekyll"]
+    assert list((site / ".briefing-cache" / "manifests").iterdir())  # the manifest is beside it
+    shutil.rmtree(site / ".briefing-cache")  # "deleting the cache is always safe"
+    (out / "stale.html").write_text("left by an older build")
+    code, _, err = run(capsys, "build", "--site", str(site))
+    assert code == 0, err  # known as ours by its home page
+    assert read_tree(out) == first  # written afresh: nothing of the old folder is left over
+    # a folder whose home page briefing did not make is still refused
+    precious = tmp_path / "docs"
+    precious.mkdir()
+    (precious / "index.html").write_text("<!DOCTYPE html><title>My own site</title>")
+    code, _, err = run(capsys, "build", "--site", str(site), "--output", str(precious))
+    assert code == 1 and "did not generate" in err
+    assert (precious / "index.html").read_text().endswith("My own site</title>")

@@ -27,6 +27,7 @@ from conftest import BASIC, REPO, read_tree, write_site
 from corpus import write_corpus
 from generator.engine import warm
 from generator.commands.cli import main
+from generator.output.write import MANIFESTS, is_ours
 from support import static_server
 
 DIAGNOSTIC = re.compile(r"^(?P<path>(?:content|layouts)/.+?|site\.yml)(?::(?P<line>\d+))?: (?P<level>error|warning): \S")
@@ -68,11 +69,14 @@ def assert_tool_folders_hold_only_their_own(site: Path, out: Path) -> None:
     for folder in allowed(site, out)[1:]:
         if folder.is_dir():
             names = {p.name for p in folder.iterdir()}
-            expected = {".gitignore", f"{out.name}.spare", warm.STATE_FILE, warm.HEAD_FILE, "templates"}
+            expected = {".gitignore", f"{out.name}.spare", warm.STATE_FILE, warm.HEAD_FILE, "templates", MANIFESTS}
             assert all(n in expected or n.startswith("cache.sqlite") for n in names), (folder, names)
             if (folder / "templates").is_dir():  # Jinja's compiled templates, and nothing else
                 compiled = {p.name for p in (folder / "templates").iterdir()}
                 assert all(n.startswith("__jinja2_") and n.endswith(".cache") for n in compiled), compiled
+            if (folder / MANIFESTS).is_dir():  # the output folders' manifests, by inode
+                manifests = {p.name for p in (folder / MANIFESTS).iterdir()}
+                assert all(re.fullmatch(r"\d+-\d+\.json", n) for n in manifests), manifests
 
 
 def snapshot(root: Path, skip: tuple[Path, ...]) -> dict[str, tuple[int, int]]:
@@ -119,7 +123,7 @@ def hostile_build(site: Path, *extra: str) -> tuple[int, str, Path]:
     assert snapshot(site.parent, skip) == before, "the build wrote outside its output folder"
     assert_tool_folders_hold_only_their_own(site, out)
     if code == 0:
-        assert (out / "index.html").is_file() and (out / ".briefing").is_file()
+        assert (out / "index.html").is_file() and is_ours(out) and not (out / ".briefing").exists()
     return code, err, out
 
 

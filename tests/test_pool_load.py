@@ -25,7 +25,6 @@ from generator.content import load, markdown
 from generator.engine.build import build
 from generator.content.cache import Cache
 from generator.diagnostics import Diagnostics
-from generator.output.write import MARKER
 
 MANY = 120  # above parallel.INLINE_BELOW, so the pool really runs
 BROKEN = {
@@ -80,7 +79,7 @@ def lock(monkeypatch: pytest.MonkeyPatch, rel: str) -> None:
 
 
 def tree(out: Path) -> dict[str, bytes]:
-    return {k: v for k, v in read_tree(out).items() if k != MARKER}
+    return read_tree(out)
 
 
 @pytest.fixture(autouse=True)

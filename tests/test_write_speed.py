@@ -19,7 +19,7 @@ import pytest
 from conftest import BASIC, write_site
 from generator.engine.build import build
 from generator.site.urls import Urls, page_path
-from generator.output.write import MARKER, OutputError, OutputTree, digest, read_manifest, safe_rel, write_file
+from generator.output.write import MARKER, OutputError, OutputTree, digest, manifest_path, read_manifest, safe_rel, write_file
 
 UNSAFE = ["", "/etc/passwd", "//x", "../x", "..", ".", "a/../../x", "a/..", "a/./b", "./a", "a//b", "a/",
           "a/b/", "a\x00b", "\x00"]
@@ -60,8 +60,14 @@ def test_non_strings_are_refused() -> None:
 def test_unsafe_names_in_a_manifest_are_ignored(tmp_path: Path) -> None:
     out = tmp_path / "out"
     out.mkdir()
-    (out / MARKER).write_text('{"files": {"../victim": "h", "ok.html": "h", "a//b": "h", "bad": 3}}', encoding="utf-8")
+    manifest = manifest_path(out)
+    assert manifest is not None and manifest.parent.parent == tmp_path / ".briefing-cache"
+    manifest.parent.mkdir(parents=True)
+    manifest.write_text('{"files": {"../victim": "h", "ok.html": "h", "a//b": "h", "bad": 3}}', encoding="utf-8")
     assert read_manifest(out) == {"ok.html": "h"}
+    manifest.unlink()
+    (out / MARKER).write_text('{"files": {"../victim": "h", "old.html": "h"}}', encoding="utf-8")  # an earlier version's
+    assert read_manifest(out) == {"old.html": "h"}
 
 
 def _live_and_spare(tmp_path: Path, files: dict[str, bytes]) -> tuple[Path, Path]:

@@ -27,7 +27,6 @@ from generator.engine.build import BuildResult, build
 from generator.content.config import SiteConfig, load_config
 from generator.diagnostics import Diagnostic, Diagnostics, counted
 from generator.output.audit import audit_written, today_from
-from generator.output.write import MARKER
 
 TRAILER = "Deployed-by: briefing"
 _HISTORY_LIMIT = 200  # how far back to look for the last deploy commit
@@ -134,7 +133,6 @@ def _build(config: SiteConfig, out: Path, cname: str) -> BuildResult:
     if not result.ok:
         raise DeployError(f"the build failed with {counted(len(result.diagnostics.errors), 'error')}; "
                           "nothing was deployed", list(result.diagnostics))
-    (out / MARKER).unlink(missing_ok=True)  # build bookkeeping, not part of the site
     # what `briefing check` calls an error (a link to nothing, a missing #anchor or image) never goes out
     problems = audit_written(result.site, result.pages, result.config, out, today_from(os.environ))
     errors = [d for d in problems if d.level == "error"]

@@ -18,7 +18,6 @@ full build. The state file is only an accelerator: deleting it is always safe.
 from __future__ import annotations
 
 import dataclasses
-import hashlib
 import os
 import pickle
 import time
@@ -39,7 +38,7 @@ from generator.content.model import Document
 from generator.content.load import RACY_SECONDS, walk_names
 from generator.site.urls import Urls, output_file
 from generator.policy import BuildPolicy
-from generator.output.write import MARKER, OutputError, OutputTree, WriteResult, file_digest, read_manifest
+from generator.output.write import OutputError, OutputTree, WriteResult, file_digest, manifest_digest, read_manifest
 
 STATE_FILE = "state.pickle"  # (token, state, listing entries) then (fingerprints, index, pieces): large, from full builds
 HEAD_FILE = "state.head"  # _Header: small, rewritten by every warm build
@@ -243,7 +242,7 @@ def _write(config: SiteConfig, state: BuildState, dirty: list[render.Page], cach
             tree.abort()
             return True
         for rel, digest in tree.old.items():
-            if rel not in tree.files and rel != MARKER:
+            if rel not in tree.files:
                 if not tree.reuse(rel, digest):
                     tree.abort()
                     return False  # a file of the previous output vanished: the full build repairs it
@@ -285,7 +284,4 @@ def _static(config: SiteConfig) -> dict[str, str]:
 
 
 def _manifest_digest(config: SiteConfig) -> str:
-    try:
-        return hashlib.blake2b((config.output_dir / MARKER).read_bytes(), digest_size=16).hexdigest()
-    except OSError:
-        return ""
+    return manifest_digest(config.output_dir)

@@ -14,6 +14,15 @@ turns out to exist after all it is replaced by rename like any other.
 Every destination is checked to stay inside the folder: lexically (no
 absolute path, no `..`, `.` or empty component, no NUL), against the folder
 being filled, which is the tool's own and is resolved once per build.
+
+A folder's manifest (its files and their digests, which also proves the folder is ours)
+is kept outside it, so that nothing but the site is in the folder that gets published:
+in `.briefing-cache/manifests/` beside the output, named by the folder's device and inode
+number, which a rename keeps. The swap exchanges the two folders and each keeps its own
+manifest, with no second step to go wrong. Without its manifest (the cache folder deleted), an
+output folder is still known as ours by its home page's generator tag, and written afresh.
+(Earlier versions kept the manifest in the folder as `.briefing`: such a folder is still
+recognised, and the file removed by the next build.)
 """
 
 from __future__ import annotations
@@ -31,8 +40,9 @@ from pathlib import Path
 
 from generator import __version__
 
-MARKER = ".briefing"  # proves a folder was written by this tool, so it may be replaced
+MARKER = ".briefing"  # where earlier versions kept the manifest: inside the folder (see manifest_path)
 SPARE_DIR = ".briefing-cache"
+MANIFESTS = "manifests"  # in SPARE_DIR: one file a folder, named by its inode
 TEMP_SUFFIX = ".tmp-briefing"
 
 _NEW_FILE = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0) | getattr(os, "O_CLOEXEC", 0)
@@ -71,10 +81,10 @@ def check_output_dir(output: Path, site_root: Path) -> None:
             raise OutputError(f"output folder {output} is inside the site's {protected}/ folder")
     if output.exists() and not output.is_dir():
         raise OutputError(f"output path {output} exists and is not a folder")
-    if output.is_dir() and not (output / MARKER).is_file() and any(output.iterdir()):
+    if output.is_dir() and not is_ours(output) and any(output.iterdir()):
         raise OutputError(
-            f"output folder {output} holds files that briefing did not generate (no {MARKER} marker); "
-            "refusing to replace it: empty it or choose another --output"
+            f"output folder {output} holds files that briefing did not generate (it has no manifest in "
+            f"{output.parent / SPARE_DIR / MANIFESTS}); refusing to replace it: empty it or choose another --output"
         )
 
 
@@ -106,10 +116,54 @@ def file_digest(path: Path) -> str:
         return hashlib.file_digest(handle, lambda: hashlib.blake2b(digest_size=16)).hexdigest()
 
 
+def manifest_path(folder: Path) -> Path | None:
+    """Where the manifest of this output (or spare) folder is: beside the output, in
+    `.briefing-cache/manifests/`, by the folder's device and inode (which renames keep);
+    None when the folder does not exist."""
+    try:
+        stat = os.stat(folder)
+    except OSError:
+        return None
+    home = folder.parent if folder.parent.name != SPARE_DIR else folder.parent.parent  # (a spare's output's)
+    return home / SPARE_DIR / MANIFESTS / f"{stat.st_dev}-{stat.st_ino}.json"
+
+
+def _manifest_text(folder: Path) -> str:
+    path = manifest_path(folder)
+    if path is not None and path.is_file():
+        return path.read_text(encoding="utf-8")
+    return (folder / MARKER).read_text(encoding="utf-8")  # a folder written by an earlier version
+
+
+def is_ours(folder: Path) -> bool:
+    """True when this tool wrote the folder, so that a build may replace it: it has a manifest,
+    or (the cache folder deleted) its home page names briefing as its generator."""
+    path = manifest_path(folder)
+    if (path is not None and path.is_file()) or (folder / MARKER).is_file():
+        return True
+    try:
+        with open(folder / "index.html", "rb") as handle:
+            head = handle.read(4096)
+    except OSError:
+        return False
+    return GENERATOR_TAG in head
+
+
+GENERATOR_TAG = b'<meta name="generator" content="briefing '  # as the theme's base.html writes it
+
+
+def manifest_digest(folder: Path) -> str:
+    """A digest of the folder's manifest ("" when it has none): changes whenever a build writes it."""
+    try:
+        return hashlib.blake2b(_manifest_text(folder).encode("utf-8", "surrogatepass"), digest_size=16).hexdigest()
+    except OSError:
+        return ""
+
+
 def read_manifest(output: Path) -> dict[str, str]:
     """The previous build's files and their digests ({} when unknown); unsafe names are dropped."""
     try:
-        data = json.loads((output / MARKER).read_text(encoding="utf-8"))
+        data = json.loads(_manifest_text(output))
         files = data.get("files", {})
         if not isinstance(files, dict):
             return {}
@@ -217,7 +271,8 @@ class OutputTree:
             shutil.rmtree(spare)  # unknown content (a crash while it was being updated)
         if not spare.exists():
             spare.mkdir()
-        (spare / MARKER).unlink(missing_ok=True)  # it is "unknown" until commit
+        _forget_manifest(spare)  # it is "unknown" until commit
+        (spare / MARKER).unlink(missing_ok=True)  # (where earlier versions kept it)
         return self._begin(spare, linking=True)
 
     def start_in_place(self) -> Path:
@@ -292,7 +347,7 @@ class OutputTree:
         return file_hash
 
     def claim(self, rel: str) -> None:
-        if rel in self.files or rel == MARKER:
+        if rel in self.files:
             raise OutputError(f"two pages would write the same file {rel}")
         self.files[rel] = ""
 
@@ -348,13 +403,14 @@ class OutputTree:
         """End an update of the live folder (start_in_place): `files` (rel -> digest) is all it
         now holds; every other file of the previous output goes, and the manifest says so."""
         assert self.fresh is not None
-        removed = [rel for rel in self.old if rel not in files and rel != MARKER]
+        removed = [rel for rel in self.old if rel not in files]
         for rel in removed:
             check_rel(rel)
             _unlink(os.path.join(self._root, rel))
         _prune_folders(self._root, removed)
         changed = sum(1 for rel, h in files.items() if self.old.get(rel) != h)
-        if changed or removed or not (self.output / MARKER).is_file():
+        path = manifest_path(self.output)
+        if changed or removed or path is None or not path.is_file():
             _write_manifest(self.output, files)
         self.files, self.old, self.fresh = dict(files), dict(files), None
         return WriteResult(len(files), changed, len(removed), swapped=False)
@@ -378,11 +434,45 @@ def _prune_folders(root: str, removed: list[str]) -> None:
 
 
 def _write_manifest(folder: Path, files: dict[str, str]) -> None:
-    (folder / MARKER).write_text(
-        json.dumps({"generator": f"briefing {__version__}", "files": dict(sorted(files.items()))},
-                   indent=0, sort_keys=True) + "\n",
-        encoding="utf-8",
-    )
+    """Write the folder's manifest (atomically), forget those of folders that are gone, and
+    remove the one an earlier version left in the folder."""
+    path = manifest_path(folder)
+    assert path is not None
+    _ignored_dir(path.parent.parent)
+    path.parent.mkdir(exist_ok=True)
+    text = json.dumps({"generator": f"briefing {__version__}", "files": dict(sorted(files.items()))},
+                      indent=0, sort_keys=True) + "\n"
+    temp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
+    temp.write_text(text, encoding="utf-8")
+    os.replace(temp, path)
+    (folder / MARKER).unlink(missing_ok=True)
+    _prune_manifests(path.parent)
+
+
+def _forget_manifest(folder: Path) -> None:
+    path = manifest_path(folder)
+    if path is not None:
+        path.unlink(missing_ok=True)
+
+
+def _prune_manifests(manifests: Path) -> None:
+    """Forget the manifests of folders that no longer exist (an output folder deleted by hand),
+    so that a new folder that gets the same inode number is not taken for ours. The folders
+    with manifests are the outputs beside the cache folder and the spares in it."""
+    home = manifests.parent.parent
+    alive = set()
+    for folder in (home, home / SPARE_DIR):
+        try:
+            with os.scandir(folder) as entries:
+                for entry in entries:
+                    if entry.is_dir(follow_symlinks=False):
+                        stat = entry.stat(follow_symlinks=False)
+                        alive.add(f"{stat.st_dev}-{stat.st_ino}.json")
+        except OSError:
+            return  # cannot tell: keep them all
+    for entry in os.scandir(manifests):
+        if entry.name.endswith(".json") and entry.name not in alive:
+            _unlink(entry.path)
 
 
 _RENAME_EXCHANGE = 2
