@@ -105,6 +105,10 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--no-push", dest="push", action="store_false", help="commit to the local branch only")
     p.add_argument("--force", action="store_true", help="deploy even if the branch has commits not made by a deploy")
     p.set_defaults(run=cmd_deploy)
+
+    from generator.commands.importing import add_parser
+
+    add_parser(sub, _described)
     return parser
 
 
