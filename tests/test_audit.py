@@ -281,3 +281,77 @@ def test_a_path_only_base_url_is_a_warning(tmp_path: Path, capsys: pytest.Captur
     assert code == 0
     assert [(d["path"], d["line"], d["level"]) for d in items] == [("site.yml", 2, "warning")]
     assert "absolute URLs" in items[0]["message"]
+
+
+def test_the_builds_check_reads_only_what_may_have_changed_and_misses_nothing(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """`build` checks its output after every build, keeping the verdicts of pages that cannot
+    have changed: a link whose target goes (its own page unchanged), an #anchor whose heading
+    goes, and their return are all seen, and each build says what a full `check` says."""
+    import os
+
+    from generator.content import load
+    from generator.output.audit import audit_written
+    from generator.content.cache import Cache
+    from generator.engine.build import CACHE_FILE
+
+    files = {**BASIC, "content/articles/pointer.md": """
+        ---
+        title: Pointer
+        date: 2023-11-01
+        actors: [Kataib Hezbollah]
+        ---
+        See [the assessment](/notes/assessment/) and [its heading](/articles/target/#sec-findings).
+        """, "content/articles/target.md": """
+        ---
+        title: Target
+        date: 2023-10-30
+        places: [Baghdad]
+        ---
+        ## Findings
+
+        What was found.
+        """}
+    site = write_site(tmp_path / "site", files)
+    assessment = site / "content/notes/assessment.md"
+    target = site / "content/articles/target.md"
+    saved = assessment.read_text()
+    load.RACY_SECONDS, racy = -1.0, load.RACY_SECONDS
+    try:
+        def errors() -> tuple[list[str], int]:
+            result = build(site)
+            assert result.ok
+            report: dict[str, int] = {}
+            cache = Cache(result.config.cache_dir / CACHE_FILE)
+            try:
+                found = audit_written(result.site, result.pages, result.config, result.config.output_dir,
+                                      dt.date(2023, 12, 1), cache, report)
+            finally:
+                cache.close()
+            full = audit_written(result.site, result.pages, result.config, result.config.output_dir,
+                                 dt.date(2023, 12, 1))
+            assert found == full
+            return sorted(d.message for d in found if d.level == "error"), report["checked"]
+
+        assert errors()[0] == []
+        again, checked = errors()
+        assert again == [] and checked == 0  # nothing changed: no page read
+        assessment.unlink()
+        gone, checked = errors()
+        assert gone == ["broken link `/repo/notes/assessment/`: no page at /notes/assessment/"]
+        assert 0 < checked < len(list((site / "_site").rglob("*.html")))
+        target.write_text(target.read_text().replace("## Findings", "Findings:"))
+        os.utime(target, (1, 1))
+        both, _ = errors()
+        assert len(both) == 2 and any("broken anchor `/repo/articles/target/#sec-findings`" in m for m in both)
+        assessment.write_text(saved)
+        target.write_text(target.read_text().replace("Findings:", "## Findings"))
+        assert errors()[0] == []
+        code, _, err = run(capsys, "build", "--site", str(site))
+        assert code == 0 and ": error: " not in err
+        assessment.unlink()
+        code, _, err = run(capsys, "build", "--site", str(site))  # the build says it, as it finishes
+        assert code == 0 and "content/articles/pointer.md:6: error: broken link `/repo/notes/assessment/`" in err
+        assert "`briefing deploy` will not publish it" in err
+    finally:
+        load.RACY_SECONDS = racy

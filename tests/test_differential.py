@@ -33,7 +33,9 @@ from conftest import REPO, read_tree
 from generator.engine.build import build
 from generator.content.cache import Cache
 from generator.engine.preview import LiveBuild
+from generator.output.audit import output_problems
 from generator.output.write import TEMP_SUFFIX
+from generator.site.urls import Urls
 
 BASE = "http://127.0.0.1:8000/desk/"
 ACTORS = ["Kataib Hezbollah", "Islamic Resistance in Iraq", "Harakat al-Nujaba", "Quds Force", "CENTCOM"]
@@ -142,8 +144,22 @@ def _removable(site: Site) -> list[str]:
 
 def body(site: Site, rng: random.Random) -> str | None:
     rel = rng.choice(_published(site))
+    if rng.random() < 0.2 and "## Findings" not in site.docs[rel].body:
+        site.docs[rel].body += "\n\n## Findings\n\nWhat was found."  # an #anchor for raw_link
+        return f"heading in {rel}"
     site.docs[rel].body += f" More on {rng.choice(WORDS)}."
     return f"body of {rel}"
+
+
+def raw_link(site: Site, rng: random.Random) -> str | None:
+    """A Markdown link to a page or file of the site, which a later edit may leave pointing at
+    nothing (a deletion, a draft, a heading that goes): `check`'s errors, not the build's."""
+    rel = rng.choice(_published(site))
+    target = rng.choice(sorted(site.docs))
+    page = f"/{target.split('/')[1]}/{Path(target).stem}/"
+    url = rng.choice([page, page + "#sec-findings", "/images/note.txt", "/images/other.txt"])
+    site.docs[rel].body += f" See [there]({url})."
+    return f"link to {url} in {rel}"
 
 
 def title(site: Site, rng: random.Random) -> str | None:
@@ -288,7 +304,7 @@ def repair(site: Site) -> list[str]:
 EDITS: list[tuple[Edit, int]] = [
     (body, 6), (title, 5), (summary, 5), (tags, 4), (date, 2), (new_doc, 3), (delete, 2), (rename, 1),
     (draft, 2), (tlp, 2), (link, 2), (alias, 2), (profile_body, 2), (template, 1), (asset, 1), (config, 1),
-    (breaks, 1),
+    (breaks, 1), (raw_link, 2),
 ]
 
 
@@ -373,6 +389,16 @@ def _scratch(site: Path, out: Path, base_url: str | None = None) -> tuple[bool, 
     return result.ok, read_tree(out) if result.ok else {}, messages
 
 
+def _check_errors(site: Path) -> list[str]:
+    """What `briefing check` calls an error: the output audit of a build from scratch."""
+    result = build(site, write=False, use_cache=False)
+    assert result.ok and result.site is not None
+    config = result.config
+    problems = output_problems(result.site, result.pages, result.copied, Urls(config.base_url), config.root,
+                               config.output_dir)
+    return sorted(str(d) for d in problems if d.level == "error")
+
+
 def _cli_build(site: Path) -> subprocess.CompletedProcess[str]:
     return subprocess.run([sys.executable, "-m", "generator", "build", "--site", str(site)], cwd=REPO,
                           capture_output=True, text=True, timeout=120)
@@ -402,6 +428,9 @@ def run_walk(tmp: Path, seed: int, steps: int) -> None:
         got = read_tree(site / "_site")
         if ok:
             assert not _differs(got, expected), f"{where}\nCLI output differs from scratch: {_differs(got, expected)}"
+            # the build's own check (of the pages that may have changed only) says what a full check says
+            printed = sorted(line for line in cli.stderr.splitlines() if ": error: " in line)
+            assert printed == _check_errors(site), f"{where}\nthe build's check differs from a full one"
         else:  # a broken site: the previous output stays as it was
             assert not _differs(got, cli_before), f"{where}\nthe failed CLI build changed {_differs(got, cli_before)}"
         cli_before = got

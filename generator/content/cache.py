@@ -7,6 +7,9 @@ One SQLite file (stdlib, safe against concurrent readers, crash-safe) holds
 - words:    the search words of each rendered body, by the same key;
 - pages:    the fingerprint of every page's inputs and the digest of its bytes, per
             output folder, so a page whose inputs did not change is not rendered again;
+- audit_*:  per output folder, what the last audit of its pages found and what each verdict
+            depends on (generator/output/audit.py), so that the next one checks only the pages
+            whose verdict may have changed;
 - drawings: the SVG drawings of entity pages (graphs, maps) by a digest of what they are
             drawn from (see generator/pages/features.Drawings), those of the last build.
 Every key includes the generator version, so an upgrade never serves stale HTML.
@@ -50,7 +53,7 @@ class Cache:
         db.execute("CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT)")
         row = db.execute("SELECT value FROM meta WHERE key='schema'").fetchone()
         if row is None or row[0] != SCHEMA:
-            for table in ("sources", "rendered", "words", "pages", "drawings"):
+            for table in ("sources", "rendered", "words", "pages", "drawings", "audit_meta", "audit_pages", "audit_links"):
                 db.execute(f"DROP TABLE IF EXISTS {table}")
             db.execute("INSERT OR REPLACE INTO meta VALUES ('schema', ?)", (SCHEMA,))
         db.execute("CREATE TABLE IF NOT EXISTS sources (rel TEXT PRIMARY KEY, stamp TEXT, data BLOB)")
@@ -60,6 +63,12 @@ class Cache:
         db.execute("CREATE TABLE IF NOT EXISTS pages (output TEXT, path TEXT, fingerprint TEXT, digest TEXT, "
                    "PRIMARY KEY (output, path))")
         db.execute("CREATE TABLE IF NOT EXISTS drawings (key TEXT PRIMARY KEY, svg TEXT)")
+        db.execute("CREATE TABLE IF NOT EXISTS audit_meta (output TEXT PRIMARY KEY, setting TEXT, common BLOB, existing BLOB)")
+        db.execute("CREATE TABLE IF NOT EXISTS audit_pages (output TEXT, path TEXT, key TEXT, ids TEXT, record BLOB, "
+                   "problems INTEGER, PRIMARY KEY (output, path))")
+        db.execute("CREATE TABLE IF NOT EXISTS audit_links (output TEXT, kind TEXT, target TEXT, path TEXT)")
+        db.execute("CREATE INDEX IF NOT EXISTS audit_links_target ON audit_links (output, kind, target)")
+        db.execute("CREATE INDEX IF NOT EXISTS audit_links_path ON audit_links (output, path)")
         return db
 
     def reopen(self) -> None:
@@ -205,6 +214,61 @@ class Cache:
             self._db.executemany("INSERT OR REPLACE INTO drawings VALUES (?, ?)", new.items())
             stale = [k for (k,) in self._db.execute("SELECT key FROM drawings") if k not in keep_set]
             self._db.executemany("DELETE FROM drawings WHERE key = ?", ((k,) for k in stale))
+
+    # ------------------------------------------------------------------- audits
+    # Per output folder (see generator/output/audit.py): each page's key and record (bytes the
+    # audit makes), the ids it defines, which files and #anchors of other pages its verdict
+    # depends on (links: kind "f" for a file, "a" for a page's ids; the targets every page has
+    # are kept once, as `common`), and the setting and files of the last audit.
+    def audit_meta(self, output: str) -> tuple[str, bytes, bytes] | None:
+        """(setting, common targets, the files the site had), as audit_replace stored them."""
+        row = self._db.execute("SELECT setting, common, existing FROM audit_meta WHERE output = ?", (output,)).fetchone()
+        return (row[0], row[1], row[2]) if row is not None else None
+
+    def audit_keys(self, output: str) -> dict[str, str]:
+        return dict(self._db.execute("SELECT path, key FROM audit_pages WHERE output = ?", (output,)))
+
+    def audit_ids(self, output: str, paths: Iterable[str]) -> dict[str, str]:
+        found: dict[str, str] = {}
+        for chunk in _chunks(list(paths)):
+            marks = ",".join("?" * len(chunk))
+            found.update(self._db.execute(f"SELECT path, ids FROM audit_pages WHERE output = ? AND path IN ({marks})",
+                                          (output, *chunk)))
+        return found
+
+    def audit_linking(self, output: str, kind: str, targets: Iterable[str]) -> set[str]:
+        """The pages whose verdict depends on one of these targets."""
+        found: set[str] = set()
+        for chunk in _chunks(list(targets)):
+            marks = ",".join("?" * len(chunk))
+            found.update(path for (path,) in self._db.execute(
+                f"SELECT DISTINCT path FROM audit_links WHERE output = ? AND kind = ? AND target IN ({marks})",
+                (output, kind, *chunk)))
+        return found
+
+    def audit_with_problems(self, output: str) -> dict[str, bytes]:
+        return dict(self._db.execute("SELECT path, record FROM audit_pages WHERE output = ? AND problems = 1", (output,)))
+
+    def audit_replace(self, output: str, setting: str, common: bytes, existing: bytes, full: bool,
+                      removed: Iterable[str], pages: Mapping[str, tuple[str, str, bytes, bool, Iterable[str], Iterable[str]]]
+                      ) -> None:
+        """Store an audit: `pages` maps a path to (key, ids, record, has problems, file targets, anchor
+        targets); `full`: these are all the pages (the rest is forgotten), else `removed` are gone."""
+        with self._transaction():
+            if full:
+                self._db.execute("DELETE FROM audit_pages WHERE output = ?", (output,))
+                self._db.execute("DELETE FROM audit_links WHERE output = ?", (output,))
+            else:
+                gone = [*removed, *pages]
+                self._db.executemany("DELETE FROM audit_pages WHERE output = ? AND path = ?", ((output, p) for p in gone))
+                self._db.executemany("DELETE FROM audit_links WHERE output = ? AND path = ?", ((output, p) for p in gone))
+            self._db.executemany("INSERT INTO audit_pages VALUES (?, ?, ?, ?, ?, ?)",
+                                 ((output, path, key, ids, record, int(bad))
+                                  for path, (key, ids, record, bad, _, _) in pages.items()))
+            self._db.executemany("INSERT INTO audit_links VALUES (?, ?, ?, ?)",
+                                 ((output, kind, target, path) for path, (_, _, _, _, files, anchors) in pages.items()
+                                  for kind, targets in (("f", files), ("a", anchors)) for target in targets))
+            self._db.execute("INSERT OR REPLACE INTO audit_meta VALUES (?, ?, ?, ?)", (output, setting, common, existing))
 
     # ------------------------------------------------------------------ helpers
     def _transaction(self) -> "_Tx":

@@ -18,6 +18,8 @@ from __future__ import annotations
 
 import datetime as dt
 import html
+import os
+import pickle
 import re
 import xml.etree.ElementTree as ET
 from collections import defaultdict
@@ -26,11 +28,14 @@ from pathlib import Path
 from typing import Callable, Collection, Iterator, Mapping
 from urllib.parse import quote, unquote, urljoin, urlsplit
 
+from generator import code_version
+from generator.content.cache import Cache
 from generator.content.config import SiteConfig
 from generator.diagnostics import Diagnostic
 from generator.content.markdown import HEADING_ID_PREFIX
 from generator.content.model import Document, Entity, Site
 from generator.content.text import slugify
+from generator.output.write import read_manifest
 from generator.site.urls import Urls, output_file, page_path
 
 _PLACEHOLDER_ORIGIN = "https://site.invalid"  # resolves links when base_url is a bare path
@@ -70,12 +75,21 @@ def audit(site: Site, pages: Mapping[str, bytes], files: Collection[str], config
 
 
 def audit_written(site: Site, pages: Mapping[str, bytes], config: SiteConfig, output_dir: Path,
-                  today: dt.date) -> list[Diagnostic]:
-    """`audit` of a build written to `output_dir`: the files it links to are those the folder holds."""
+                  today: dt.date, cache: Cache | None = None, report: dict[str, int] | None = None) -> list[Diagnostic]:
+    """`audit` of a build written to `output_dir`: the files it links to are those the folder holds.
+    With the site's `cache`, only the pages whose verdict may have changed since the last audit
+    of this folder are read and checked (see output_problems)."""
     pages_at = {output_file(p) for p in pages}
-    files = [p.relative_to(output_dir).as_posix() for p in output_dir.rglob("*")
-             if p.is_file() and p.relative_to(output_dir).as_posix() not in pages_at]
-    return audit(site, pages, files, config, today)
+    manifest = read_manifest(output_dir)
+    if manifest and pages_at <= manifest.keys():
+        files = [rel for rel in manifest if rel not in pages_at]
+        keys: dict[str, str] | None = {p: manifest[output_file(p)] for p in pages}
+    else:  # (a folder this build did not write: look at what it holds)
+        files = [p.relative_to(output_dir).as_posix() for p in output_dir.rglob("*")
+                 if p.is_file() and p.relative_to(output_dir).as_posix() not in pages_at]
+        keys = None
+    problems = output_problems(site, pages, files, Urls(config.base_url), config.root, output_dir, keys, cache, report)
+    return sorted(set(problems + content_warnings(site, today) + config_warnings(config)))
 
 
 def config_warnings(config: SiteConfig) -> list[Diagnostic]:
@@ -155,47 +169,148 @@ def today_from(environ: Mapping[str, str]) -> dt.date:
 # --------------------------------------------------------------------------- output problems
 
 
-def output_problems(
-    site: Site, pages: Mapping[str, bytes], files: Collection[str], urls: Urls, root: Path, output_dir: Path
-) -> list[Diagnostic]:
-    """Broken links, anchors and files in the rendered pages."""
-    texts = {path: data.decode("utf-8", "replace") for path, data in pages.items()
-             if output_file(path).endswith((".html", ".xml"))}
-    existing = {output_file(p) for p in pages} | set(files)
-    found_in: dict[str, list[Found]] = {}
-    ids: dict[str, set[str]] = {}
-    for page, text in texts.items():
-        if output_file(page).endswith(".xml"):
-            found_in[page], ids[page] = list(_xml_urls(page, text)), set()
-        else:
-            found_in[page], ids[page] = _scan_html(page, text)
+@dataclass(frozen=True)
+class PageAudit:
+    """The problems the audit found on one page (kept from build to build: see output_problems)."""
 
+    located: tuple[Diagnostic, ...] = ()  # at the source line that writes them
+    templated: tuple[tuple[str, str, int], ...] = ()  # (message, page, line): written by a template
+    xml: tuple[Diagnostic, ...] = ()
+
+    def __bool__(self) -> bool:
+        return bool(self.located or self.templated or self.xml)
+
+
+def output_problems(
+    site: Site, pages: Mapping[str, bytes], files: Collection[str], urls: Urls, root: Path, output_dir: Path,
+    keys: Mapping[str, str] | None = None, store: Cache | None = None, report: dict[str, int] | None = None,
+) -> list[Diagnostic]:
+    """Broken links, anchors and files in the rendered pages.
+
+    Given `keys` (site path -> a digest of the page's bytes) and a `store` (the site's cache,
+    which keeps each audit of an output folder), a page is read and checked again only when
+    its key or its source file changed, when a file it links to (or that would be served in
+    its stead) appeared or went, or when a page it links into for an #anchor changed its
+    ids; every other page keeps its verdict. The targets that every page links to (the
+    navigation, the stylesheet) are kept once: when one of them appears or goes, every page
+    is checked. Without them, every page is checked, in a store of its own. Either way the
+    result is a full audit's (tests/test_audit.py holds it to one).
+    """
+    own = store is None or keys is None
+    if own:
+        store, keys = Cache(None), None
+    assert store is not None
+    try:
+        return _output_problems(site, pages, files, urls, root, output_dir, keys, store, report)
+    finally:
+        if own:
+            store.close()
+
+
+def _output_problems(site: Site, pages: Mapping[str, bytes], files: Collection[str], urls: Urls, root: Path,
+                     output_dir: Path, keys: Mapping[str, str] | None, store: Cache,
+                     report: dict[str, int] | None) -> list[Diagnostic]:
+    where = os.fspath(output_dir)
+    existing = frozenset({output_file(p) for p in pages} | set(files))
     origin = urls.origin or _PLACEHOLDER_ORIGIN
+    setting = repr((code_version(), origin, urls.base_path, str(root), where))
+    checkable = sorted(p for p in pages if output_file(p).endswith((".html", ".xml")))
+    sources = {page_path(item.ref): item.digest for item in [*site.documents.values(), *site.entities.values()]
+               if item.path}
+    key_of = {p: f"{keys.get(p, '') if keys is not None else ''}:{sources.get(p, '')}" for p in checkable}
+
+    meta = store.audit_meta(where)
+    valid = keys is not None and meta is not None and meta[0] == setting
+    common: frozenset[str] = pickle.loads(meta[1]) if valid and meta is not None else frozenset()
+    before: frozenset[str] = pickle.loads(meta[2]) if valid and meta is not None else frozenset()
+    known = store.audit_keys(where) if valid else {}
+    changed_files = existing ^ before
+    full = not valid or not changed_files.isdisjoint(common)
+    kept = set() if full else {p for p in checkable if known.get(p) == key_of[p] and p in keys}  # type: ignore[operator]
+
+    scanned: dict[str, tuple[list[Found], set[str], str]] = {}
+
+    def scan(page: str) -> tuple[list[Found], set[str], str]:
+        if page not in scanned:
+            text = pages[page].decode("utf-8", "replace")
+            if output_file(page).endswith(".xml"):
+                scanned[page] = (list(_xml_urls(page, text)), set(), text)
+            else:
+                found, ids = _scan_html(page, text)
+                scanned[page] = (found, ids, text)
+        return scanned[page]
+
+    ids: dict[str, frozenset[str]] = {p: frozenset(scan(p)[1]) for p in checkable if p not in kept}
+    gone = [p for p in known if p not in key_of]
+    if full:
+        again = set(checkable)
+    else:
+        stored = {p: _ids(text) for p, text in store.audit_ids(where, [p for p in ids if p in known]).items()}
+        changed_ids = {p for p in ids if stored.get(p) != ids[p]} | set(gone)
+        again = set(ids) | store.audit_linking(where, "f", changed_files) | store.audit_linking(where, "a", changed_ids)
+        again &= key_of.keys()
+
+    def ids_of(page: str) -> frozenset[str]:
+        if page not in ids:
+            ids.update((p, _ids(text)) for p, text in store.audit_ids(where, [page]).items())
+        return ids.get(page, frozenset())
+
     locate = _Locator(site, root, urls.base_path)
-    template_problems: dict[str, list[tuple[str, int]]] = defaultdict(list)
-    checked: dict[tuple[str, str, str, str], str | None] = {}
-    out: list[Diagnostic] = []
-    for page in sorted(texts):
-        for found in found_in[page]:
+    checked: dict[tuple[str, str, str, str], tuple[str | None, tuple[str, ...], str]] = {}
+    made: dict[str, tuple[PageAudit, set[str], set[str]]] = {}
+    for page in sorted(again):
+        found_list, _, text = scan(page)
+        located: list[Diagnostic] = []
+        templated: list[tuple[str, str, int]] = []
+        targets: set[str] = set()
+        anchors: set[str] = set()
+        for found in found_list:
             # Most URLs (navigation, tags) repeat on every page: check each once unless it is relative.
             independent = found.url.startswith(("/", "http:", "https:")) and not found.url.startswith("//")
             key = ("" if independent else page, found.tag, found.attribute, found.url)
             if key not in checked:
-                checked[key] = _check(found, origin, urls.base_path, existing, lambda p: ids.get(p, set()))
-            message = checked[key]
+                checked[key] = _check(found, origin, urls.base_path, existing, ids_of)
+            message, wanted, anchor = checked[key]
+            targets.update(wanted)
+            if anchor:
+                anchors.add(anchor)
             if message is None:
                 continue
-            where = locate(page, found)
-            if where is not None:
-                out.append(Diagnostic(where[0], where[1], "error", message))
-            else:  # written by a template: report once, at the first page that shows it
-                template_problems[message].append((page, texts[page].count("\n", 0, found.offset) + 1))
+            at = locate(page, found)
+            if at is not None:
+                located.append(Diagnostic(at[0], at[1], "error", message))
+            else:  # written by a template: reported once, at the first page that shows it
+                templated.append((message, page, text.count("\n", 0, found.offset) + 1))
+        xml = tuple(_xml_errors({page: text}, output_dir, root)) if output_file(page).endswith(".xml") else ()
+        made[page] = (PageAudit(tuple(located), tuple(templated), xml), targets, anchors)
+    if full:  # what every page links to, kept once
+        html_targets = [targets for page, (_, targets, _) in made.items() if output_file(page).endswith(".html")]
+        common = frozenset.intersection(*map(frozenset, html_targets)) if html_targets else frozenset()
+    store.audit_replace(where, setting, pickle.dumps(common), pickle.dumps(existing), full, gone, {
+        page: (key_of[page], "\x1f".join(sorted(ids_of(page))), pickle.dumps(record), bool(record),
+               targets - common, anchors)
+        for page, (record, targets, anchors) in made.items()})
+    if report is not None:
+        report["checked"] = len(again)
+
+    records = {page: pickle.loads(data) for page, data in store.audit_with_problems(where).items()}  # noqa: S301
+    out: list[Diagnostic] = []
+    template_problems: dict[str, list[tuple[str, int]]] = defaultdict(list)
+    for page in sorted(records):
+        out.extend(records[page].located)
+        for message, at_page, line in records[page].templated:
+            template_problems[message].append((at_page, line))
     for message, places in template_problems.items():
         page, line = min(places)
         more = f" (and on {len(places) - 1} more page{'s' if len(places) > 2 else ''})" if len(places) > 1 else ""
         out.append(Diagnostic(_output_rel(output_dir, root, page), line, "error", message + more))
-    out.extend(_xml_errors(texts, output_dir, root))
+    for page in sorted(records):
+        out.extend(records[page].xml)
     return out
+
+
+def _ids(text: str) -> frozenset[str]:
+    return frozenset(text.split("\x1f")) if text else frozenset()
 
 
 def _scan_html(page: str, text: str) -> tuple[list[Found], set[str]]:
@@ -231,46 +346,49 @@ def _xml_urls(page: str, text: str) -> Iterator[Found]:
 
 
 def _check(
-    found: Found, origin: str, base_path: str, existing: set[str], ids_of: Callable[[str], set[str]]
-) -> str | None:
-    """A message when `found` points at something the site does not have; None when fine or external."""
+    found: Found, origin: str, base_path: str, existing: Collection[str], ids_of: Callable[[str], Collection[str]]
+) -> tuple[str | None, tuple[str, ...], str]:
+    """(a message when `found` points at something the site does not have, else None; the output
+    files whose presence decides it; the page whose ids decide it, or "")."""
     raw = found.url
     if not raw:
-        return f"empty `{found.attribute}` on <{found.tag}>" if found.tag in ("a", "img", "loc") else None
+        return (f"empty `{found.attribute}` on <{found.tag}>" if found.tag in ("a", "img", "loc") else None), (), ""
     if found.page == "404.html" and not raw.startswith(("/", "#")) and ":" not in raw.split("/", 1)[0]:
-        return f"relative link `{raw}` on 404.html: the page is served at any depth, so it must be root-relative"
+        return f"relative link `{raw}` on 404.html: the page is served at any depth, so it must be root-relative", (), ""
     try:
         page_url = origin + quote(base_path + found.page, safe="/%:@!$&'()*+,;=~-._")
         absolute = urlsplit(urljoin(page_url, raw))
         site = urlsplit(origin)
     except ValueError:
-        return f"malformed URL `{raw}`"
+        return f"malformed URL `{raw}`", (), ""
     if absolute.scheme not in ("http", "https") or absolute.netloc.lower() != site.netloc.lower():
-        return None  # another site, mailto:, data: ...: not ours to check
+        return None, (), ""  # another site, mailto:, data: ...: not ours to check
     path = unquote(absolute.path)
     if not (path + "/").startswith(base_path):
-        return f"link `{raw}` leaves the site's base path {base_path}"
+        return f"link `{raw}` leaves the site's base path {base_path}", (), ""
     rest = path[len(base_path):]
-    target = _target_page(rest, existing)
+    candidates = _candidates(rest)
+    target = next((c for c in candidates if c in existing), None)
     if target is None:
         if found.tag in ("img", "source") or found.attribute == "poster":
-            return f"missing image `{raw}`: no file at /{rest} (content/{rest} would be copied there)"
+            return f"missing image `{raw}`: no file at /{rest} (content/{rest} would be copied there)", candidates, ""
         if found.tag in _FILE_TAGS:
-            return f"missing file `{raw}`: no file at /{rest}"
-        return f"broken link `{raw}`: no page at /{rest}"
+            return f"missing file `{raw}`: no file at /{rest}", candidates, ""
+        return f"broken link `{raw}`: no page at /{rest}", candidates, ""
     fragment = unquote(absolute.fragment)
-    if fragment and fragment != "top" and target.endswith(".html") and fragment not in ids_of(_site_path_of(target)):
-        return f"broken anchor `{raw}`: /{_site_path_of(target)} has no element with id `{fragment}`"
-    return None
+    if fragment and fragment != "top" and target.endswith(".html"):
+        anchor = _site_path_of(target)
+        if fragment not in ids_of(anchor):
+            return f"broken anchor `{raw}`: /{anchor} has no element with id `{fragment}`", candidates, anchor
+        return None, candidates, anchor
+    return None, candidates, ""
 
 
-def _target_page(rest: str, existing: set[str]) -> str | None:
-    """The output file a site path is served from, like a static host would choose it."""
+def _candidates(rest: str) -> tuple[str, ...]:
+    """The output files a site path may be served from, in the order a static host tries them."""
     if rest == "" or rest.endswith("/"):
-        candidates = [rest + "index.html"]
-    else:
-        candidates = [rest, rest + "/index.html"]  # a folder without its slash redirects
-    return next((c for c in candidates if c in existing), None)
+        return (rest + "index.html",)
+    return (rest, rest + "/index.html")  # a folder without its slash redirects
 
 
 def _site_path_of(output: str) -> str:
