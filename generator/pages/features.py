@@ -20,7 +20,7 @@ import math
 from collections import defaultdict
 from dataclasses import dataclass
 from functools import partial
-from typing import Any, Callable, Mapping
+from typing import Any, Callable, Collection, Mapping
 
 from markupsafe import Markup
 
@@ -95,8 +95,9 @@ class Archive:
         return [d for _, _, docs in self.first for d in docs]
 
 
-def archive(listing: str, months: list[Month], budget: int = LISTING_BUDGET) -> Archive:
-    """The archive by month of the listing at site path `listing` (see urls.archive_path)."""
+def archive(listing: str, months: list[Month], budget: int = LISTING_BUDGET, taken: Collection[str] = ()) -> Archive:
+    """The archive by month of the listing at site path `listing`; `taken`: the slugs of the
+    pages under it (see urls.archive_path)."""
     if sum(len(docs) for _, _, docs in months) <= budget:
         return Archive(months, "", [], [])
     first: list[Month] = []
@@ -109,16 +110,16 @@ def archive(listing: str, months: list[Month], budget: int = LISTING_BUDGET) -> 
     more = ""
     if not first:  # the latest month alone is over the budget: its first part
         key, label, docs = months[0]
-        first, more = [(key, label, docs[:budget])], archive_path(listing, key, 2)
-    rows = [(key, label, len(docs), archive_path(listing, key)) for key, label, docs in months]
+        first, more = [(key, label, docs[:budget])], archive_path(listing, key, 2, taken)
+    rows = [(key, label, len(docs), archive_path(listing, key, 1, taken)) for key, label, docs in months]
     pages: list[tuple[str, dict[str, Any]]] = []
     for i, (key, label, docs) in enumerate(months):
         parts = [docs[k : k + budget] for k in range(0, len(docs), budget)]
         for n, chunk in enumerate(parts, 1):
-            pages.append((archive_path(listing, key, n), {
+            pages.append((archive_path(listing, key, n, taken), {
                 "month": label, "docs": chunk, "part": n, "parts": len(parts), "listing": listing,
-                "earlier_part": archive_path(listing, key, n - 1) if n > 1 else "",
-                "later_part": archive_path(listing, key, n + 1) if n < len(parts) else "",
+                "earlier_part": archive_path(listing, key, n - 1, taken) if n > 1 else "",
+                "later_part": archive_path(listing, key, n + 1, taken) if n < len(parts) else "",
                 "newer": rows[i - 1][1::2] if i > 0 else None,  # (label, path)
                 "older": rows[i + 1][1::2] if i + 1 < len(rows) else None,
             }))

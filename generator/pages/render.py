@@ -29,7 +29,9 @@ from generator.content.config import SiteConfig
 from generator.diagnostics import Diagnostics
 from generator.content.markdown import LinkTarget, WikiLink, resolve
 from generator.content.model import RELATION_TYPES, TLP_ORDER, Document, Entity, Ref, Site
-from generator.site.urls import Urls, feed_path, page_path, section_path
+from generator.content.text import name_key
+from generator.site.urls import (INDEX_LETTERS, SITEMAP_PATH, Urls, feed_path, index_letter, letter_path, page_path,
+                                 section_path, sitemap_part_path)
 
 THEME = Path(__file__).parent.parent / "theme"
 _TLP_WORDING = {
@@ -81,15 +83,14 @@ def plan(site: Site, bodies: Mapping[Ref, Body], config: SiteConfig, urls: Urls,
     pages += _archive_pages(timeline, "Timeline", "timeline", filters)
     pages.append(Page("404.html", "404.html", {"title": "Page not found"}))
     for kind, label in (("article", "Articles"), ("note", "Analyst notes")):
-        listing = features.archive(section_path(kind), features.by_month(site.docs_of_kind(kind), reported=True))
+        of_kind = site.docs_of_kind(kind)
+        listing = features.archive(section_path(kind), features.by_month(of_kind, reported=True),
+                                   taken={d.slug for d in of_kind})  # a document named like a month keeps its URL
         pages.append(Page(section_path(kind), "section.html", {"title": label, "kind": kind, "docs": listing.shown,
                                                                "more": listing.more, "archive": listing.months}))
         pages += _archive_pages(listing, label, "", None)
     for kind, label in (("actor", "Actors"), ("place", "Places")):
-        rows = [(e, len(site.tagged.get(e.ref, ()))) for e in site.entities_of_kind(kind)]
-        pages.append(Page(section_path(kind), "entity_index.html", {"title": label, "kind": kind, "rows": rows,
-                                                                    "ambiguous": _ambiguous(site, kind),
-                                                                    **(extra.places_index() if kind == "place" else {})}))
+        pages += _entity_index(site, kind, label, extra.places_index() if kind == "place" else {})
     for doc in docs:
         pages.append(Page(page_path(doc.ref), "document.html", _document_context(site, bodies, doc)))
     shares = _shares(site)
@@ -123,8 +124,7 @@ def plan(site: Site, bodies: Mapping[Ref, Body], config: SiteConfig, urls: Urls,
     top = max((d.tlp for d in docs), key=TLP_ORDER.__getitem__, default="clear")
     pages = [Page(p.path, p.template, {**p.context, "tlp_floor": top}) if p.template in _SITE_WIDE else p
              for p in pages]
-    sitemap = [p for p in pages if p.template.endswith(".html") and p.path != "404.html"]
-    pages.append(Page("sitemap.xml", "sitemap.xml", {"pages": [(p.path, _lastmod(p)) for p in sitemap]}))
+    pages += _sitemaps([p for p in pages if p.template.endswith(".html") and p.path != "404.html"])
     return pages
 
 
@@ -137,6 +137,57 @@ def _archive_pages(listing: features.Archive, title: str, filter: str,
                                                    if context["parts"] > 1 else ""),
         "listing_title": title, "filter": filter, **context, **(extra(context["docs"]) if extra else {})})
         for path, context in listing.pages]
+
+
+# An /actors/ or /places/ index row is about 120 bytes (3,400 of them passed the 400 KB page budget).
+# A kind with more than INDEX_BUDGET entities (~120 KB of rows) gets a split index: its page shows
+# the INDEX_TOP most documented and links a page per first letter (urls.index_letter), each cut
+# into parts of INDEX_BUDGET rows, so no page grows with the desk.
+INDEX_BUDGET = 1000
+INDEX_TOP = 200
+
+
+def _entity_index(site: Site, kind: str, label: str, map_context: Mapping[str, Any]) -> list[Page]:
+    """The index page of actors or places (with `map_context`, the places map), and the letter
+    pages past INDEX_BUDGET. Entities within a letter are in the order of their matching keys."""
+    rows = [(e, len(site.tagged.get(e.ref, ()))) for e in site.entities_of_kind(kind)]
+    context = {"title": label, "kind": kind, "rows": rows, "ambiguous": _ambiguous(site, kind), **map_context}
+    if len(rows) <= INDEX_BUDGET:
+        return [Page(section_path(kind), "entity_index.html", context)]
+    filed: dict[str, list[tuple[Entity, int]]] = {}
+    for row in sorted(rows, key=lambda r: (name_key(r[0].title), r[0].title.casefold(), r[0].slug)):
+        filed.setdefault(index_letter(row[0].title), []).append(row)
+    letters = [(name, letter_path(kind, key), len(filed[key])) for key, name in INDEX_LETTERS if key in filed]
+    top = sorted(rows, key=lambda r: (-r[1], r[0].title.casefold(), r[0].slug))[:INDEX_TOP]
+    split = {"total": len(rows), "letters": letters, "letter": "", "parts": [], "index": section_path(kind)}
+    pages = [Page(section_path(kind), "entity_index.html", {**context, "rows": top, **split})]
+    for key, name in INDEX_LETTERS:
+        chunks = [filed[key][k : k + INDEX_BUDGET] for k in range(0, len(filed.get(key, ())), INDEX_BUDGET)]
+        parts = [letter_path(kind, key, n) for n in range(1, len(chunks) + 1)]
+        for n, chunk in enumerate(chunks, 1):
+            title = f"{label}: {name}" + (f" ({n} of {len(chunks)})" if len(chunks) > 1 else "")
+            pages.append(Page(parts[n - 1], "entity_index.html", {
+                "title": title, "kind": kind, "rows": chunk, "ambiguous": [], **split,
+                "letter": name, "part": n, "parts": parts if len(parts) > 1 else []}))
+    return pages
+
+
+SITEMAP_LIMIT = 50_000  # URLs in one sitemap file, the protocol's limit (its 50 MB: ours are ~100 bytes a URL)
+
+
+def _sitemaps(shown: list[Page]) -> list[Page]:
+    """sitemap.xml, listing these pages; past SITEMAP_LIMIT, a sitemap index of files of that many.
+    Split, the documents come first, oldest first, then the other pages as planned: a new
+    document (mostly the newest) is then added at the end of the documents, and changes only
+    the file it lands in and those after it, which hold the few pages that are not documents."""
+    if len(shown) <= SITEMAP_LIMIT:
+        return [Page(SITEMAP_PATH, "sitemap.xml", {"pages": [(p.path, _lastmod(p)) for p in shown]})]
+    docs = [p for p in shown if p.template == "document.html"][::-1]  # planned newest first
+    ordered = [(p.path, _lastmod(p)) for p in docs + [p for p in shown if p.template != "document.html"]]
+    chunks = [ordered[k : k + SITEMAP_LIMIT] for k in range(0, len(ordered), SITEMAP_LIMIT)]
+    parts = [Page(sitemap_part_path(n), "sitemap.xml", {"pages": chunk}) for n, chunk in enumerate(chunks, 1)]
+    index = [(part.path, max((m for _, m in part.context["pages"]), default="")) for part in parts]
+    return [Page(SITEMAP_PATH, "sitemap_index.xml", {"sitemaps": index}), *parts]
 
 
 LIST_LIMIT = 200  # links in a list that grows with the site ("Mentioned in"); the rest are counted

@@ -16,9 +16,11 @@ from __future__ import annotations
 import posixpath
 from dataclasses import dataclass, field
 from functools import cached_property
+from typing import Collection
 from urllib.parse import quote, urlsplit
 
 from generator.content.model import Ref
+from generator.content.text import name_key
 
 SECTION_OF_KIND = {"article": "articles", "note": "notes", "actor": "actors", "place": "places"}
 _MEMO_LIMIT = 200_000  # entries per table; past it a table starts over (memory stays bounded)
@@ -39,10 +41,49 @@ def section_path(kind: str) -> str:
     return f"{SECTION_OF_KIND[kind]}/"
 
 
-def archive_path(listing: str, month: str, part: int = 1) -> str:
+def archive_path(listing: str, month: str, part: int = 1, taken: Collection[str] = ()) -> str:
     """Site path of a month's archive page under a listing (`timeline/`, `articles/`, an entity's
-    page): `timeline/2023-10/`, and `timeline/2023-10/2/` onwards for a month over the page budget."""
-    return f"{listing}{month}/" + (f"{part}/" if part > 1 else "")
+    page): `timeline/2023-10/`, and `timeline/2023-10/2/` onwards for a month over the page budget.
+
+    `taken`: the slugs of pages directly under the listing (the documents of `articles/`). A
+    document keeps its URL: `content/articles/2024-10.md` is `articles/2024-10/`, and October
+    2024's archive of `articles/` is then `articles/archive/2024-10/`. Nothing can collide there:
+    a document's page is one segment under its section with nothing below it, and `archive` is
+    not a month. Under `timeline/` and an entity's page no other page is one segment deep but
+    its feed.xml, so their archives are never moved."""
+    base = f"{listing}archive/{month}/" if month in taken else f"{listing}{month}/"
+    return base + (f"{part}/" if part > 1 else "")
+
+
+# The letters of a split /actors/ or /places/ index (render.plan), in their order:
+# (path segment, label). Names are filed by the first character of their matching key, so
+# accents fold as in a slug (`Ḥizballah` under H); a digit files under 0-9, anything else
+# (another script, a symbol) under `other`.
+INDEX_LETTERS = (*((c, c.upper()) for c in "abcdefghijklmnopqrstuvwxyz"), ("0-9", "0–9"), ("other", "Other"))
+
+
+def index_letter(name: str) -> str:
+    """The letter segment a name is filed under on a split index: `a`…`z`, `0-9` or `other`."""
+    first = name_key(name)[:1]
+    if "a" <= first <= "z":
+        return first
+    return "0-9" if "0" <= first <= "9" else "other"
+
+
+def letter_path(kind: str, letter: str, part: int = 1) -> str:
+    """Site path of an index's letter page: `actors/letter/a/`, `actors/letter/a/2/` onwards for a
+    letter over the page budget. Two segments under the section, so no entity's page (one
+    segment) is one; an actor slugged `letter` keeps `actors/letter/`, its feed and archives
+    (feed.xml, months) besides these."""
+    return f"{SECTION_OF_KIND[kind]}/letter/{letter}/" + (f"{part}/" if part > 1 else "")
+
+
+SITEMAP_PATH = "sitemap.xml"
+
+
+def sitemap_part_path(number: int) -> str:
+    """A file of a sitemap split past the protocol's limit, listed by sitemap.xml: `sitemap-1.xml`."""
+    return f"sitemap-{number}.xml"
 
 
 def output_file(site_path: str) -> str:
