@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import difflib
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
 from generator.diagnostics import Diagnostics
+from generator.content.model import BUILT_IN_RELATIONS, RelationType
 from generator.content.yamltext import YamlProblem, load_mapping
 
 CONFIG_FILE = "site.yml"
@@ -24,8 +26,12 @@ _FIELDS: dict[str, dict[str, str]] = {
     "serve": {"host": "serve_host", "port": "serve_port", "watch": "watch"},
 }
 _SECTIONS = {name: tuple(keys) for name, keys in _FIELDS.items()}
-_TOP_KEYS = ("title", "description", "base_url", "language", "output", "cache", "estimative", "extra", *_SECTIONS)
+_TOP_KEYS = ("title", "description", "base_url", "language", "output", "cache", "estimative", "relation_types", "extra",
+             *_SECTIONS)
 ESTIMATIVE_SCALES = ("icd203", "phia")  # see content/estimative.py
+RELATION_TYPE_KEYS = ("wording", "inverse", "stix", "places")
+# A relation type's name, and its STIX relationship_type: what STIX allows (a-z, 0-9, hyphens), one word or hyphenated
+RELATION_NAME = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 
 
 @dataclass(frozen=True)
@@ -49,7 +55,13 @@ class SiteConfig:
     serve_port: int = 8000
     watch: tuple[str, ...] = ()
     estimative: str = "icd203"  # the likelihood scale notes are checked against
+    relation_types: tuple[RelationType, ...] = ()  # the site's own, beside model.BUILT_IN_RELATIONS
     extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def relation_vocabulary(self) -> dict[str, RelationType]:
+        """Every relation type a profile may use: the built-in ones, then the site's."""
+        return {**BUILT_IN_RELATIONS, **{t.name: t for t in self.relation_types}}
 
     @property
     def content_dir(self) -> Path:
@@ -113,6 +125,8 @@ def _read(path: Path, diags: Diagnostics) -> dict[str, Any]:
             diags.error(rel, line, f"unknown key `{key}`{suggest(key, _TOP_KEYS)}")
         elif key in _SECTIONS:
             out.update(_section(key, value, rel, line, diags))
+        elif key == "relation_types":
+            out["relation_types"] = _relation_types(value, text, line, diags)
         elif key == "extra":
             if isinstance(value, dict):
                 out["extra"] = value
@@ -174,3 +188,67 @@ def _check(key: str, value: Any, rel: str, line: int, diags: Diagnostics) -> Any
         diags.error(rel, line, f"`{key}` must be text")
         return None
     return value
+
+
+def _relation_types(value: Any, text: str, line: int, diags: Diagnostics) -> tuple[RelationType, ...]:
+    """`relation_types:` a mapping of name -> {wording, inverse, stix, places}: the site's own
+    relation types, each an error at its own line when it is not well formed."""
+    if not isinstance(value, dict):
+        diags.error(CONFIG_FILE, line, "`relation_types` must be a mapping of type names to "
+                                       "{wording, inverse, stix, places}")
+        return ()
+    lines = _nested_key_lines(text, line)
+    out: list[RelationType] = []
+    for name, spec in value.items():
+        name = str(name)
+        at = lines.get(name, line)
+        where = f"`relation_types.{name}`"
+        if not RELATION_NAME.match(name):
+            diags.error(CONFIG_FILE, at, f"{where}: a type name is lowercase letters, digits and hyphens "
+                                         "(`designated-by`), as STIX wants it")
+            continue
+        if name in BUILT_IN_RELATIONS:
+            diags.error(CONFIG_FILE, at, f"{where} is built in; give the site's own type another name")
+            continue
+        if not isinstance(spec, dict):
+            diags.error(CONFIG_FILE, at, f"{where} must be a mapping {{wording, inverse, stix, places}}")
+            continue
+        unknown = [k for k in spec if k not in RELATION_TYPE_KEYS]
+        if unknown:
+            diags.error(CONFIG_FILE, at, f"unknown key `relation_types.{name}.{unknown[0]}`"
+                                         f"{suggest(str(unknown[0]), RELATION_TYPE_KEYS)}")
+            continue
+        wording, inverse = spec.get("wording"), spec.get("inverse", spec.get("wording"))
+        stix, places = spec.get("stix", name), spec.get("places", False)
+        if not isinstance(wording, str) or not wording.strip():
+            diags.error(CONFIG_FILE, at, f"{where} needs a `wording`: what the actor's page says (`designated by`)")
+        elif not isinstance(inverse, str) or not inverse.strip():
+            diags.error(CONFIG_FILE, at, f"{where}: `inverse` must be text: what the target's page says")
+        elif not isinstance(stix, str) or not RELATION_NAME.match(stix):
+            diags.error(CONFIG_FILE, at, f"{where}: `stix` must be a STIX relationship type: lowercase letters, "
+                                         f"digits and hyphens, not `{stix}`")
+        elif not isinstance(places, bool):
+            diags.error(CONFIG_FILE, at, f"{where}: `places` must be true or false")
+        else:
+            out.append(RelationType(name, " ".join(wording.split()), " ".join(inverse.split()), stix, places))
+    return tuple(out)
+
+
+_NESTED_KEY = re.compile(r"^([ \t]+)(?:\"([^\"\n]+)\"|'([^'\n]+)'|([^\s#:'\"\-\[\{][^:#\n]*?))[ \t]*:(?:\s|$)")
+
+
+def _nested_key_lines(text: str, line: int) -> dict[str, int]:
+    """The line of each key one level under the top-level key at `line` (block style;
+    a flow mapping `{...}` has all of its keys on that line)."""
+    out: dict[str, int] = {}
+    indent = ""
+    for number, raw in enumerate(text.split("\n")[line:], line + 1):
+        if not raw.strip() or raw.lstrip().startswith("#"):
+            continue
+        if not raw[:1].isspace():
+            break  # the next top-level key
+        match = _NESTED_KEY.match(raw)
+        if match and (not indent or match.group(1) == indent):
+            indent = match.group(1)
+            out.setdefault((match.group(2) or match.group(3) or match.group(4)).strip(), number)
+    return out

@@ -29,24 +29,74 @@ class Judgment:
     summary: str = ""
 
 
+class RelationType(str):
+    """A relation type: its name (what `type:` says; compared, hashed and serialised as that
+    text), the wording on the source's page and on the target's, its STIX `relationship_type`,
+    and whether its target may be a place as well as an actor. Built in (BUILT_IN_RELATIONS)
+    or defined by the site (`site.yml` `relation_types:`, see config.py)."""
+
+    forward: str
+    inverse: str
+    stix: str
+    places: bool
+
+    def __new__(cls, name: str, forward: str, inverse: str, stix: str = "", places: bool = False) -> "RelationType":
+        self = super().__new__(cls, name)
+        self.forward, self.inverse, self.stix, self.places = forward, inverse, stix or name, places
+        return self
+
+    @property
+    def name(self) -> str:
+        return str.__str__(self)
+
+    @property
+    def directed(self) -> bool:
+        """Whether it reads differently from its two ends (`front for`/`fronts`), unlike `rival of`."""
+        return self.forward != self.inverse
+
+    def __reduce__(self) -> tuple:  # pickled with its wording (warm builds keep the model)
+        return (RelationType, (self.name, self.forward, self.inverse, self.stix, self.places))
+
+    def __repr__(self) -> str:  # exact: drawings are cached by the repr of what they are drawn from
+        return f"RelationType({self.name!r}, {self.forward!r}, {self.inverse!r}, {self.stix!r}, {self.places!r})"
+
+
+BUILT_IN_RELATIONS: dict[str, RelationType] = {t.name: t for t in (
+    RelationType("member-of", "member of", "members"),
+    RelationType("front-for", "front for", "fronts"),
+    RelationType("affiliated-with", "affiliated with", "affiliated with"),
+    RelationType("supported-by", "supported by", "supports"),
+    RelationType("commands", "commands", "commanded by"),
+    RelationType("rival-of", "rival of", "rival of"),
+    RelationType("located-at", "located at", "located here", places=True),
+    RelationType("targets", "targets", "targeted by", places=True),
+)}
+
+
+class _Wordings(dict):  # type: ignore[type-arg]
+    """type -> (wording from the source, wording from the target): the built-in types, and any
+    RelationType (a site's own) by the wording it carries."""
+
+    def __missing__(self, key: str) -> tuple[str, str]:
+        if isinstance(key, RelationType):
+            return (key.forward, key.inverse)
+        raise KeyError(key)
+
+
 # Relation types between actors: type -> (wording from the source, wording from the target).
-RELATION_TYPES: dict[str, tuple[str, str]] = {
-    "member-of": ("member of", "members"),
-    "front-for": ("front for", "fronts"),
-    "affiliated-with": ("affiliated with", "affiliated with"),
-    "supported-by": ("supported by", "supports"),
-    "commands": ("commands", "commanded by"),
-    "rival-of": ("rival of", "rival of"),
-    "located-at": ("located at", "located here"),
-    "targets": ("targets", "targeted by"),
-}
+RELATION_TYPES: dict[str, tuple[str, str]] = _Wordings({n: (t.forward, t.inverse) for n, t in BUILT_IN_RELATIONS.items()})
+
+
+def relation_type(name: str) -> RelationType:
+    """The RelationType of a relation's `type` (a built-in one by its name)."""
+    return name if isinstance(name, RelationType) else BUILT_IN_RELATIONS[name]
 
 
 @dataclass(frozen=True)
 class Relation:
     """A typed, dated relation of an actor profile (`relations:`) to an actor or place."""
 
-    type: str  # a key of RELATION_TYPES
+    type: RelationType  # built in or the site's (as text: its name)
     target: str  # the name as written (resolved like a tag)
     line: int
     since: dt.date | None = None

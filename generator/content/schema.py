@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from typing import Any, Callable
+from typing import Any, Callable, Mapping
 
 from generator.content.config import TLP_LEVELS, suggest
 from generator.diagnostics import Diagnostics
 from generator.content.load import SourceDoc
-from generator.content.model import CONFIDENCE, RELATION_TYPES, Document, Entity, Judgment, Relation, Source
+from generator.content.model import (BUILT_IN_RELATIONS, CONFIDENCE, Document, Entity, Judgment, Relation, RelationType,
+                                     Source)
 from generator.content.text import slugify
 
 DOC_KEYS = (
@@ -273,7 +274,9 @@ def _source(f: _Fields) -> Source | None:
     return Source(name=name.strip(), title=str(title).strip(), url=url.strip(), date=date)
 
 
-def to_entity(src: SourceDoc, diags: Diagnostics) -> Entity | None:
+def to_entity(src: SourceDoc, diags: Diagnostics,
+              relation_types: Mapping[str, RelationType] = BUILT_IN_RELATIONS) -> Entity | None:
+    """A profile; `relation_types`: the types its `relations:` may use (SiteConfig.relation_vocabulary)."""
     f = _Fields(src, diags)
     kind = _KIND_OF_SECTION[src.section]
     f.check_keys(ACTOR_KEYS if kind == "actor" else PLACE_KEYS)
@@ -292,7 +295,7 @@ def to_entity(src: SourceDoc, diags: Diagnostics) -> Entity | None:
         type=f.text("kind"),
         summary=f.text("summary"),
         affiliation_names=f.names("affiliations") if kind == "actor" else (),
-        relations=_relations(f) if kind == "actor" else (),
+        relations=_relations(f, relation_types) if kind == "actor" else (),
         within_name=within[0] if within else None,
         coordinates=_coordinates(f) if kind == "place" else None,
         extra=f.mapping("extra"),
@@ -302,9 +305,9 @@ def to_entity(src: SourceDoc, diags: Diagnostics) -> Entity | None:
     return entity if f.ok else None
 
 
-def _relations(f: _Fields) -> tuple[Relation, ...]:
+def _relations(f: _Fields, vocabulary: Mapping[str, RelationType]) -> tuple[Relation, ...]:
     """`relations`: a list of {type, target, since, until, confidence, source}; `type` from
-    RELATION_TYPES, `target` a name resolved like a tag (by graph.link)."""
+    `vocabulary`, `target` a name resolved like a tag (by graph.link)."""
     value = f.src.meta.get("relations")
     if value is None:
         return ()
@@ -323,9 +326,9 @@ def _relations(f: _Fields) -> tuple[Relation, ...]:
             f.error("relations", f"{where}: unknown key `{unknown[0]}`{suggest(str(unknown[0]), RELATION_KEYS)}")
             continue
         kind = str(item.get("type") or "").strip().lower()
-        if kind not in RELATION_TYPES:
-            f.error("relations", f"{where}: `type` must be one of {', '.join(RELATION_TYPES)}, not `{kind}`"
-                                 f"{suggest(kind, tuple(RELATION_TYPES))}")
+        if kind not in vocabulary:
+            f.error("relations", f"{where}: `type` must be one of {', '.join(vocabulary)}, not `{kind}`"
+                                 f"{suggest(kind, tuple(vocabulary))}")
             continue
         target = item.get("target")
         if not isinstance(target, str) or not target.strip():
@@ -344,7 +347,7 @@ def _relations(f: _Fields) -> tuple[Relation, ...]:
         if source is not None and not isinstance(source, str):
             f.error("relations", f"{where}: `source` must be text")
             continue
-        out.append(Relation(kind, target.strip(), line, since, until, confidence, (source or "").strip()))
+        out.append(Relation(vocabulary[kind], target.strip(), line, since, until, confidence, (source or "").strip()))
     return tuple(out)
 
 

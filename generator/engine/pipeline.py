@@ -159,7 +159,8 @@ def _plan(config: SiteConfig, cache: Cache, drafts: bool, loaded: Loaded, result
     profiles: list[Entity] = []
     failed_names = {name_key(Path(rel).stem) for rel in loaded.failed}
     for src in loaded.docs:
-        item = (schema.to_document if src.section in ("articles", "notes") else schema.to_entity)(src, diags)
+        item = (schema.to_document(src, diags) if src.section in ("articles", "notes")
+                else schema.to_entity(src, diags, config.relation_vocabulary))
         estimative.report(src.rel, src.estimative, config.estimative, diags)
         if isinstance(item, Document):
             docs.append(item)

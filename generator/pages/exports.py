@@ -8,7 +8,8 @@ dates from the content and never the clock, so two builds give the same bytes.
   It is serialised with `<`, `>` and `&` escaped, so no title can close the
   <script> element it sits in.
 - graph.json lists documents, entities and typed edges: `tagged`, `together`
-  (documents in common), `affiliated`, `within` and `links-to`.
+  (documents in common), `affiliated`, `relation` (a profile's `relations:`, with
+  its `relation` type), `within` and `links-to`.
 - The STIX 2.1 bundle holds a `report` per document (its tags in `object_refs`,
   its TLP 2.0 marking, analytic confidence or Admiralty credibility as STIX
   `confidence`), a `threat-actor` for militias and an `identity` for every other
@@ -146,14 +147,16 @@ def graph_json(
     tags: Sequence[str],
     entities: Iterable[tuple[Entity, int]],
     together: Iterable[str],
-    affiliations: Iterable[str],
+    stated: Iterable[str],
     within: Iterable[str],
     mentions: Iterable[str],
     urls: Urls,
     fragments: Fragments | None = None,
 ) -> str:
     """graph.json: compact JSON, serialised piece by piece so that each document's
-    row and edges are made once (`fragments`) and reused while it does not change."""
+    row and edges are made once (`fragments`) and reused while it does not change.
+    `stated`: what profiles state, an affiliation as "a b" and a typed relation as
+    "a b type since until confidence" ("-" for each one not given)."""
     rows, edges = [], []
     for doc, keys in zip(docs, tags):
         row, tagged = _fragment(fragments, (doc.ref, doc.meta_digest, "graph", keys), lambda: _graph_document(doc, keys, urls))
@@ -179,7 +182,19 @@ def graph_json(
     q = _Quoted()
     edges += ['{"type":"together","source":%s,"target":%s,"documents":%d}' % (q[a], q[b], int(n))
               for a, b, n in map(str.split, together)]
-    for kind, pairs in (("affiliated", affiliations), ("within", within), ("links-to", mentions)):
+    affiliations, relations = [], []
+    for line in stated:
+        a, b, *typed = line.split()
+        if not typed:
+            affiliations.append((a, b))
+            continue
+        kind, *when = typed
+        extra = "".join(f',"{name}":{_dumps(value)}' for name, value in zip(("since", "until", "confidence"), when)
+                        if value != "-")
+        relations.append(f'{{"type":"relation","relation":{q[kind]},"source":{q[a]},"target":{q[b]}{extra}}}')
+    edges += [f'{{"type":"affiliated","source":{q[a]},"target":{q[b]}}}' for a, b in affiliations]
+    edges += relations
+    for kind, pairs in (("within", within), ("links-to", mentions)):
         head = '{"type":%s,"source":' % q[kind]
         edges += [f'{head}{q[a]},"target":{q[b]}}}' for a, b in map(str.split, pairs)]
     return (f'{{"generator":"briefing","documents":[{",".join(rows)}],"entities":{_dumps(nodes)},'
@@ -334,7 +349,7 @@ def stix_json(
                             "created": stamp, "modified": stamp, "created_by_ref": producer,
                             "relationship_type": "related-to", "description": relation,
                             "source_ref": ids[a], "target_ref": ids[b], "object_marking_refs": site_marking})
-    for line in typed:  # a profile's `relations:`: "type source target since until confidence"
+    for line in typed:  # a profile's `relations:`: "relationship_type source target since until confidence"
         kind, a, b, since, until, confidence = line.split()
         if a not in ids or b not in ids:
             continue

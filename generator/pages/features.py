@@ -26,7 +26,7 @@ from markupsafe import Markup
 
 from generator.pages import exports, search, svg
 from generator.content.config import SiteConfig
-from generator.content.model import TLP_ORDER, Document, Entity, Ref, Site
+from generator.content.model import TLP_ORDER, Document, Entity, Ref, Relation, Site, relation_type
 from generator.site.urls import Urls, archive_path
 
 SEARCH_PATH = "search/"
@@ -199,9 +199,9 @@ class Features:
     def entity(self, entity: Entity) -> dict[str, Any]:
         """Extra context of an entity page: its timeline by month, its graph, its map."""
         docs = [self.site.documents[r] for r in self.site.tagged.get(entity.ref, ())]
-        extra: dict[str, Any] = {"months": by_month(docs), "graph_svg": "", "map_svg": ""}
+        extra: dict[str, Any] = {"months": by_month(docs), "graph_svg": "", "graph_legend": "", "map_svg": ""}
         if entity.kind == "actor":
-            extra["graph_svg"] = self._ego_graph(entity)
+            extra["graph_svg"], extra["graph_legend"] = self._ego_graph(entity)
             extra["map_svg"] = self._active_map(entity)
         elif entity.coordinates and self.small:
             extra["map_svg"] = self._place_map(entity)
@@ -233,19 +233,31 @@ class Features:
             svg.map_svg, frame, dots, f"Where {entity.title} is", f"{entity.title} at {lat:.4f}, {lon:.4f}{around}.",
             here=f"place/{entity.slug}"))
 
-    def _ego_graph(self, entity: Entity) -> Markup | str:
+    def _relation_edge(self, relation: Relation, source: Ref, target: Ref) -> svg.RelationEdge:
+        kind = relation_type(relation.type)
+        return svg.RelationEdge(exports.ref_key(source), exports.ref_key(target), svg.relation_family(kind.name),
+                                kind.directed, kind.forward)
+
+    def _ego_graph(self, entity: Entity) -> tuple[Markup | str, Markup | str]:
+        """The actor's link graph and the key to its relation lines (or "")."""
         ref = entity.ref
         linked = set(self.site.affiliations.get(ref, ())) | set(self.affiliated_from.get(ref, ()))
+        stated = self.site.relations.get(ref, ())
+        related = {other for _, other, _ in stated}
         together = dict(self.site.co_actors.get(ref, ()))  # strongest first
         ring = list(together.items())[: svg.EGO_LIMIT]
         shown = {r for r, _ in ring}
-        extra = sorted((r for r in linked if r not in shown and r in self.site.entities),
-                       key=lambda r: (-together.get(r, 0), self.site.entities[r].title.casefold(), r))
+        extra = sorted((r for r in linked | related if r not in shown and r in self.site.entities),
+                       key=lambda r: (r not in related, -together.get(r, 0), self.site.entities[r].title.casefold(), r))
         ring += [(r, together.get(r, 0)) for r in extra[: svg.EGO_AFFILIATION_LIMIT]]
         if not ring:
-            return ""
+            return "", ""
         nodes = [(self._node(self.site.entities[r], n), n, r in linked) for r, n in ring]
-        return Markup(self.drawings.draw(svg.ego_graph, self._node(entity, self.counts[ref]), nodes))
+        edges = [self._relation_edge(rel, ref, other) if outgoing else self._relation_edge(rel, other, ref)
+                 for rel, other, outgoing in stated if other in {r for r, _ in ring}]
+        picture = Markup(self.drawings.draw(svg.ego_graph, self._node(entity, self.counts[ref]), nodes,
+                                            relations=tuple(edges)))
+        return picture, Markup(svg.relation_legend(edges))
 
     def _active_map(self, entity: Entity) -> Markup | str:
         places = [(self.site.entities[r], n) for r, n in self.site.co_places.get(entity.ref, ())]
@@ -296,10 +308,16 @@ class Features:
             *self._search_files(docs, entity_rows, bodies),
             (GRAPH_PATH, "graph.html", self._network()),
             (BRIEF_PATH, "brief.html", self._brief()),
-            (GRAPH_DATA_PATH, "graph.json", {"docs": docs, "tags": tags, "entities": entity_rows, **relations}),
+            (GRAPH_DATA_PATH, "graph.json", {"docs": docs, "tags": tags, "entities": entity_rows, **relations,
+                                             "affiliations": relations["affiliations"] + [  # and typed relations
+                                                 f"{key(a)} {key(b)} {relation_type(r.type).name} {r.since or '-'} "
+                                                 f"{r.until or '-'} {r.confidence or '-'}"
+                                                 for a, pairs in site.relations.items() for r, b, outgoing in pairs
+                                                 if outgoing]}),
             (STIX_PATH, "stix.json", {"docs": docs, "tags": tags, "entities": entity_rows,
                                       "affiliations": relations["affiliations"], "within": relations["within"],
-                                      "typed": [f"{r.type} {key(a)} {key(b)} {r.since or '-'} {r.until or '-'} "
+                                      "typed": [f"{relation_type(r.type).stix} {key(a)} {key(b)} {r.since or '-'} "
+                                                f"{r.until or '-'} "
                                                 f"{r.confidence or '-'}" for a, pairs in site.relations.items()
                                                 for r, b, outgoing in pairs if outgoing]}),
         ]
@@ -364,10 +382,15 @@ class Features:
         edges = sorted(edges, key=lambda e: (-e[2], e[0], e[1]))[: svg.NETWORK_EDGE_LIMIT]
         affiliations = [(key(a), key(b)) for a, bs in sorted(site.affiliations.items()) if a in drawn
                         for b in bs if b in drawn]
-        picture = ""
+        stated = [(rel, a, b) for a, pairs in sorted(site.relations.items()) if a in drawn
+                  for rel, b, outgoing in pairs if outgoing and b in drawn]
+        relations = [self._relation_edge(rel, a, b) for rel, a, b in stated]
+        picture, legend = "", ""
         if drawn:
             picture = Markup(svg.network([self._node(e, self.counts[e.ref]) for e in actors],
-                                         [self._node(e, self.counts[e.ref]) for e in places], edges, affiliations))
+                                         [self._node(e, self.counts[e.ref]) for e in places], edges, affiliations,
+                                         relations=relations))
+            legend = Markup(svg.relation_legend(relations))
         rows = []
         for entity in (*actors, *places):
             links = [(site.entities[r], n) for r, n in
@@ -375,8 +398,11 @@ class Features:
                      if r in drawn]
             links.sort(key=lambda item: (-item[1], item[0].title.casefold()))
             rows.append((entity, self.counts[entity.ref], links[:5],
-                         [site.entities[r] for r in site.affiliations.get(entity.ref, ()) if r in site.entities]))
-        return {"title": "Network", "svg": picture, "rows": rows, "limit": svg.NETWORK_SIDE_LIMIT,
+                         [site.entities[r] for r in site.affiliations.get(entity.ref, ()) if r in site.entities],
+                         [(relation_type(rel.type).forward if outgoing else relation_type(rel.type).inverse,
+                           site.entities[other]) for rel, other, outgoing in site.relations.get(entity.ref, ())]))
+        return {"title": "Network", "svg": picture, "legend": legend, "rows": rows, "limit": svg.NETWORK_SIDE_LIMIT,
+                "related_any": any(row[4] for row in rows),
                 "actors": len(site.entities_of_kind("actor")), "places": len(site.entities_of_kind("place"))}
 
     def _brief(self) -> dict[str, Any]:

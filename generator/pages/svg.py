@@ -83,16 +83,114 @@ def _plural(n: int, word: str) -> str:
     return f"{n} {word}{'' if n == 1 else 's'}"
 
 
+
+# --------------------------------------------------------------------------- typed relations
+
+# A relation's line on the graphs: one style per family of types (a site's own types are "own").
+# family -> (its line in words, for the legend), and the built-in types in each.
+RELATION_FAMILIES: dict[str, tuple[str, tuple[str, ...]]] = {
+    "control": ("solid purple", ("member-of", "front-for", "commands")),
+    "support": ("long green dashes", ("supported-by",)),
+    "tie": ("blue dots", ("affiliated-with",)),
+    "hostile": ("red dash-dots", ("rival-of", "targets")),
+    "place": ("short dark dashes", ("located-at",)),
+    "own": ("dark dash-dot-dots", ()),
+}
+_FAMILY_OF = {name: family for family, (_, names) in RELATION_FAMILIES.items() for name in names}
+_REL_STYLE = (
+    ".g-rel{fill:none;stroke-width:1.8}.g-rel-control{stroke:var(--actor)}"
+    ".g-rel-support{stroke:var(--place);stroke-dasharray:7 3}"
+    ".g-rel-tie{stroke:var(--accent);stroke-width:2.2;stroke-dasharray:.1 4;stroke-linecap:round}"
+    ".g-rel-hostile{stroke:#b3261e;stroke-dasharray:8 2.5 2 2.5}.g-rel-place{stroke:var(--ink);stroke-dasharray:3 2.5}"
+    ".g-rel-own{stroke:var(--ink);stroke-dasharray:8 2.5 1.5 2.5 1.5 2.5}"
+    ".g-arrow-control{fill:var(--actor)}.g-arrow-support{fill:var(--place)}.g-arrow-tie{fill:var(--accent)}"
+    ".g-arrow-hostile{fill:#b3261e}.g-arrow-place,.g-arrow-own{fill:var(--ink)}"
+    "@media (prefers-color-scheme:dark){:root:not([data-theme=light]) .g-rel-hostile{stroke:#f28b82}"
+    ":root:not([data-theme=light]) .g-arrow-hostile{fill:#f28b82}}"
+    ":root[data-theme=dark] .g-rel-hostile{stroke:#f28b82}:root[data-theme=dark] .g-arrow-hostile{fill:#f28b82}"
+)
+
+
+def relation_family(type_name: str) -> str:
+    """The family whose line style a relation type is drawn in."""
+    return _FAMILY_OF.get(type_name, "own")
+
+
+@dataclass(frozen=True)
+class RelationEdge:
+    """A relation drawn between two nodes: from `source` to `target` (keys), in the style of
+    its `family`, with an arrowhead at the target when `directed`; `wording` as a profile says it."""
+
+    source: str
+    target: str
+    family: str
+    directed: bool
+    wording: str
+
+
+def _rel_defs(ident: str, edges: Sequence[RelationEdge]) -> list[str]:
+    """The relation styles and an arrowhead per family drawn: the markers of this drawing."""
+    families = sorted({e.family for e in edges if e.directed})
+    out = [f"<style>{_REL_STYLE}</style>"]
+    if families:
+        out.append("<defs>" + "".join(
+            f'<marker id="{ident}-arrow-{f}" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="4.5" '
+            f'markerHeight="4.5" orient="auto"><path class="g-arrow-{f}" d="M0 0L10 5L0 10z"/></marker>'
+            for f in families) + "</defs>")
+    return out
+
+
+def _rel_path(ident: str, edge: RelationEdge, labels: dict[str, str], x1: float, y1: float, qx: float, qy: float,
+              x2: float, y2: float, end_gap: float) -> str:
+    """A relation as a quadratic curve through (qx, qy), with the relation in words as its
+    tooltip; its end stops `end_gap` short, so that the arrowhead shows beside the target's
+    dot rather than under it."""
+    dx, dy = x2 - qx, y2 - qy
+    length = math.hypot(dx, dy) or 1.0
+    ex, ey = x2 - dx / length * end_gap, y2 - dy / length * end_gap
+    marker = f' marker-end="url(#{ident}-arrow-{edge.family})"' if edge.directed else ""
+    tip = f"{labels[edge.source]}: {edge.wording} {labels[edge.target]}"
+    return (f'<path class="g-rel g-rel-{edge.family}"{marker} d="M{_num(x1)} {_num(y1)}Q{_num(qx)} {_num(qy)} '
+            f'{_num(ex)} {_num(ey)}"><title>{_esc(tip)}</title></path>')
+
+
+def relation_legend(edges: Sequence[RelationEdge]) -> str:
+    """The key to the relation lines of a drawing, as HTML for beside it (styled by the
+    drawing's own <style>): for each family drawn, a sample of its line (with its arrowhead)
+    and what it is in words, with the wordings it stands for."""
+    wordings: dict[str, dict[str, None]] = {}
+    directed: dict[str, bool] = {}
+    for edge in edges:
+        wordings.setdefault(edge.family, {})[edge.wording] = None
+        directed[edge.family] = directed.get(edge.family, False) or edge.directed
+    if not wordings:
+        return ""
+    items = []
+    for family in RELATION_FAMILIES:
+        if family not in wordings:
+            continue
+        arrow = f'<path class="g-arrow-{family}" d="M25 1L33 5L25 9z"/>' if directed[family] else ""
+        sample = (f'<svg class="rel-swatch" width="34" height="10" viewBox="0 0 34 10" aria-hidden="true" '
+                  f'focusable="false" style="vertical-align:middle;margin:0 .25rem 0 .6rem">'
+                  f'<line class="g-rel g-rel-{family}" x1="1" y1="5" x2="{26 if arrow else 33}" y2="5"/>{arrow}</svg>')
+        items.append(f'<span class="rel-key">{sample}{_esc(RELATION_FAMILIES[family][0])}: '
+                     f'{_esc(", ".join(wordings[family]))}</span>')
+    return (f'<p class="legend relation-legend hint">Relations stated in profiles, '
+            f'with an arrow towards the target where they have a direction: {" ".join(items)}</p>')
+
+
 # --------------------------------------------------------------------------- an actor's graph
 
 
-def ego_graph(centre: Node, ring: Sequence[tuple[Node, int, bool]], ident: str = "graph") -> str:
+def ego_graph(centre: Node, ring: Sequence[tuple[Node, int, bool]], ident: str = "graph",
+              relations: Sequence[RelationEdge] = ()) -> str:
     """`centre` with the actors around it: (node, documents in common, affiliated), strongest first.
 
     Radial layout: the strongest tie at the top, then clockwise; node size and
     line width grow with the documents in common; affiliations from profiles
     are dashed curves, so a pair that is both affiliated and seen together
-    shows both lines.
+    shows both lines. `relations` between the centre and ring nodes are curves
+    on the other side, in the style of their family (see relation_legend).
     """
     radius = max(112.0, 9.0 * len(ring))  # more actors, a wider ring: their names keep apart
     most = max((n for _, n, _ in ring), default=0) or 1
@@ -102,6 +200,11 @@ def ego_graph(centre: Node, ring: Sequence[tuple[Node, int, bool]], ident: str =
     desc += (": " + "; ".join(f"{node.label} ({_plural(n, 'document')})" for node, n in together) + ".") if together else "."
     if affiliated:
         desc += " Affiliations from the profiles (dashed): " + ", ".join(node.label for node in affiliated) + "."
+    labels = {centre.key: centre.label, **{node.key: node.label for node, _, _ in ring}}
+    relations = [e for e in relations if e.source in labels and e.target in labels]
+    if relations:
+        desc += " Relations from the profiles: " + "; ".join(
+            f"{labels[e.source]}: {e.wording} {labels[e.target]}" for e in relations) + "."
 
     def draw(cx: float, cy: float) -> tuple[list[str], list[Box]]:
         """The picture with its centre at (cx, cy), and the boxes of its names."""
@@ -120,6 +223,17 @@ def ego_graph(centre: Node, ring: Sequence[tuple[Node, int, bool]], ident: str =
                 mx, my = (cx + x) / 2, (cy + y) / 2
                 qx, qy = mx - 22 * math.sin(angle), my + 22 * math.cos(angle)
                 body.append(f'<path class="g-aff" d="M{_num(cx)} {_num(cy)}Q{_num(qx)} {_num(qy)} {_num(x)} {_num(y)}"/>')
+        at = {node.key: (angle, r, x, y) for node, n, aff, angle, r, x, y in placed}
+        drawn: dict[str, int] = {}
+        for edge in relations:  # bowed the other way from an affiliation, a little further for each more
+            other = edge.target if edge.source == centre.key else edge.source
+            angle, r, x, y = at[other]
+            bow = 26 + 14 * drawn.get(other, 0)
+            drawn[other] = drawn.get(other, 0) + 1
+            qx, qy = (cx + x) / 2 + bow * math.sin(angle), (cy + y) / 2 - bow * math.cos(angle)
+            ends = ((cx, cy), (x, y)) if edge.source == centre.key else ((x, y), (cx, cy))
+            gap = (r if edge.source == centre.key else 15.0) + 1.5
+            body.append(_rel_path(ident, edge, labels, *ends[0], qx, qy, *ends[1], gap))
         for node, n, aff, angle, r, x, y in placed:
             note = ", ".join(filter(None, [_plural(n, "document") + " in common" if n else "", "affiliated" if aff else ""]))
             body.append(_dot(node, f'<circle class="g-node g-{node.kind}" cx="{_num(x)}" cy="{_num(y)}" r="{_num(r)}"', note))
@@ -157,6 +271,8 @@ def ego_graph(centre: Node, ring: Sequence[tuple[Node, int, bool]], ident: str =
     half = max(right, -left, 260.0)  # centred, and not narrower than a column of text
     body, _ = draw(half, -top)
     out = _svg_open(ident, 2 * half, bottom - top, "figure-svg graph", f"{centre.label}: who it appears with", desc)
+    if relations:
+        out += _rel_defs(ident, relations)
     out += body
     out.append("</svg>")
     return _named("\n".join(out))
@@ -187,11 +303,14 @@ def network(
     edges: Sequence[tuple[str, str, int]],
     affiliations: Sequence[tuple[str, str]],
     ident: str = "network",
+    relations: Sequence[RelationEdge] = (),
 ) -> str:
     """Actors on the left, places on the right, strongest at the middle of each side.
 
     `edges` are (key, key, documents in common) between drawn nodes, actor–place
-    or actor–actor; `affiliations` (actor key, actor key) are dashed arcs.
+    or actor–actor; `affiliations` (actor key, actor key) are dashed arcs;
+    `relations` between drawn nodes are wider arcs (or bowed curves across) in
+    the style of their family, with an arrowhead at the target where directed.
     """
     row, width = 24.0, 780.0
     rows = max(len(actors), len(places), 1)
@@ -208,12 +327,19 @@ def network(
     heaviest = max((w for _, _, w in edges), default=0) or 1
     desc = (f"The {_plural(len(actors), 'actor')} and {_plural(len(places), 'place')} with the most documents, "
             f"linked when they appear in the same documents (thicker lines: more documents in common)"
-            + ("; dashed lines are affiliations from actor profiles." if affiliations else "."))
+            + ("; dashed lines are affiliations from actor profiles" if affiliations else "")
+            + ("; patterned lines are the relations profiles state" if relations else "") + ".")
     radii = {node.key: 3 + 7 * math.sqrt(node.weight / most) for node in (*actors, *places)}
     reach = [pos[n.key][0] - radii[n.key] - 6 - _text_width(n.label, 11.0) for n in actors]  # names whole:
     reach += [pos[n.key][0] + radii[n.key] + 6 + _text_width(n.label, 11.0) for n in places]  # the picture grows
     left, right = min([4.0, *reach]) - 4, max([width - 4, *reach]) + 4
+    relations = [e for e in relations if e.source in pos and e.target in pos]
+    labels = {n.key: n.label for n in (*actors, *places)}
+    if relations:
+        desc += " Relations: " + "; ".join(f"{labels[e.source]}: {e.wording} {labels[e.target]}" for e in relations) + "."
     out = _svg_open(ident, right - left, height, "figure-svg network", "Network of actors and places", desc, left=left)
+    if relations:
+        out += _rel_defs(ident, relations)
     for a, b, w in edges:
         (x1, y1, s1), (x2, y2, s2) = pos[a], pos[b]
         stroke = f'stroke-width="{_num(0.75 + 4 * w / heaviest)}"'
@@ -225,6 +351,13 @@ def network(
     for a, b in affiliations:
         (x1, y1, s1), (x2, y2, _) = pos[a], pos[b]
         out.append(f'<path class="g-aff" d="{_arc(x1, y1, x2, y2, s1, 70)}"/>')
+    for edge in relations:
+        (x1, y1, s1), (x2, y2, s2) = pos[edge.source], pos[edge.target]
+        if s1 == s2:  # within a column: an arc bowing further than the affiliations'
+            qx, qy = (max(x1, x2) + 100 + 0.35 * abs(y2 - y1)) if s1 == "left" else (min(x1, x2) - 100 - 0.35 * abs(y2 - y1)), (y1 + y2) / 2
+        else:  # across: bowed off the straight line, clear of the co-occurrence curve
+            qx, qy = (x1 + x2) / 2, (y1 + y2) / 2 - 36
+        out.append(_rel_path(ident, edge, labels, x1, y1, qx, qy, x2, y2, radii[edge.target] + 1.5))
     for node in (*actors, *places):
         x, y, side = pos[node.key]
         r = radii[node.key]

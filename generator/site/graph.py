@@ -24,7 +24,7 @@ from typing import Iterable, Mapping
 
 from generator.diagnostics import Diagnostics
 from generator.content.markdown import HEADING_ID_PREFIX, WikiLink
-from generator.content.model import TLP_ORDER, Document, Entity, Ref, Relation, SharedName, Site
+from generator.content.model import TLP_ORDER, Document, Entity, Ref, Relation, SharedName, Site, relation_type
 from generator.content.text import name_key, slugify
 from generator.site.names import NearNames
 
@@ -361,13 +361,14 @@ def link(
 
 def _relations(cat: Catalog, ents: Mapping[Ref, Entity], diags: Diagnostics
                ) -> dict[Ref, tuple[tuple[Relation, Ref, bool], ...]]:
-    """Each published actor's `relations:` with their targets: an actor (or, for `located-at`
-    and `targets`, a place), resolved like a tag; a target that is nothing is an error.
+    """Each published actor's `relations:` with their targets: an actor (or, for a type whose
+    target may be a place, such as `located-at` and `targets`, a place), resolved like a tag;
+    a target that is nothing is an error.
     Both ends get the relation: (relation, the other end, True where it is the source)."""
     out: dict[Ref, list[tuple[Relation, Ref, bool]]] = defaultdict(list)
     for ref, entity in ents.items():
         for relation in entity.relations:
-            kinds = ("actor", "place") if relation.type in ("located-at", "targets") else ("actor",)
+            kinds = ("actor", "place") if relation_type(relation.type).places else ("actor",)
             target = next((t for t in (_entity_by_name(cat, kind, relation.target) for kind in kinds) if t), None)
             if target is None:
                 names = [k for k, r in cat.names.items() if r in cat.entities and r[0] in kinds]
