@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Container
 
 import pytest
 
 from conftest import BASIC, read_tree, write_site
 from generator.engine.build import build
 from generator.content.cache import Cache
+from generator.engine.pipeline import AllBut
 from generator.engine.preview import LiveBuild
 
 BASE = "http://127.0.0.1:9/repo/"
@@ -112,24 +114,32 @@ def test_the_edited_page_comes_first_and_the_rest_is_announced(tmp_path: Path) -
 
 def test_a_new_document_is_written_first_in_a_full_build_and_the_rest_announced(tmp_path: Path) -> None:
     site, live = _live(tmp_path)
-    seen: dict[str, object] = {}
+    seen: list[dict[str, object]] = []
     new = site / "content/articles/new-report.md"
 
-    def early(pending: frozenset[str]) -> None:
-        seen["pending"] = pending
-        seen["page"] = (live.output / "articles/new-report/index.html").read_text()
-        seen["listing"] = (live.output / "articles/index.html").read_text()
+    def early(pending: Container[str]) -> None:
+        seen.append({"pending": pending, "page": (live.output / "articles/new-report/index.html").read_text(),
+                     "listing": (live.output / "articles/index.html").read_text()})
 
     new.write_text("---\ntitle: A brand new report\ndate: 2023-10-25\nactors: [KH]\nplaces: [Baghdad]\n---\nNews.\n")
     result = live.run({new}, early=early)
     assert result.ok and "load+markdown" in result.timings  # the full build, not the fast path
-    assert "A brand new report" in str(seen["page"])  # written before the rest...
-    assert "A brand new report" not in str(seen["listing"])  # ...which was still to come, and announced:
-    pending = seen["pending"]
+    # first as soon as the site is linked, before the rest is planned: its own page, and every other
+    # page still to come (the static files are served meanwhile)
+    ahead, then = seen
+    assert "own pages ahead" in result.timings and isinstance(ahead["pending"], AllBut)
+    final = read_tree(live.output)
+    assert str(ahead["page"]).encode() == final["articles/new-report/index.html"]  # written as it ends
+    assert "A brand new report" not in str(ahead["listing"])  # ...the rest was still to come:
+    pending = ahead["pending"]
+    assert "articles/new-report/index.html" not in pending and "assets/style.css" not in pending
+    assert all(rel in pending for rel in ("index.html", "articles/index.html", "places/green-zone/index.html"))
+    # then, once the plan says which pages changed, only those are still to come
+    pending = then["pending"]
     assert isinstance(pending, frozenset) and "articles/new-report/index.html" not in pending
     assert {"index.html", "articles/index.html", "actors/kataib-hezbollah/index.html", "feed.xml"} <= pending
     assert "places/green-zone/index.html" not in pending  # unchanged pages are served meanwhile
-    assert read_tree(live.output) == _cold(site)
+    assert final == _cold(site)
 
 
 def test_after_a_failed_build_nothing_is_announced_early(tmp_path: Path) -> None:

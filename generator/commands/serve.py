@@ -36,7 +36,7 @@ import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Container
 from urllib.parse import unquote, urlsplit
 
 from livereload.handlers import LiveReloadHandler, LiveReloadJSHandler
@@ -121,7 +121,7 @@ class Preview:
     _warned: frozenset[Diagnostic] = frozenset()  # the last build's warnings, printed already
 
     def rebuild(self, changed: set[Path] | None = None,
-                early: Callable[[frozenset[str]], None] | None = None) -> BuildResult:
+                early: Callable[[Container[str]], None] | None = None) -> BuildResult:
         started = time.perf_counter()
         if self.live is None:
             config = load_config(self.site, Diagnostics())
@@ -352,7 +352,7 @@ class PreviewServer:
         self.loop: ioloop.IOLoop | None = None
         self.idle = locks.Event()  # no build is running, or its first pages are out (see `pending`)
         self.settled = locks.Event()  # the running build, if any, has written everything
-        self.pending: frozenset[str] = frozenset()  # output files the running build has still to write
+        self.pending: Container[str] = frozenset()  # output files the running build has still to write
         self.script = f'<script src="/livereload.js?port={port}"></script>'.encode()
         self._stop = threading.Event()
         self._reloaded = False
@@ -397,7 +397,7 @@ class PreviewServer:
 
         self.loop.add_callback(apply)
 
-    def _first_pages_out(self, pending: frozenset[str]) -> None:
+    def _first_pages_out(self, pending: Container[str]) -> None:
         """The edited page is written: serve it (and reload the browser) while the rest renders."""
         assert self.loop is not None
 
@@ -406,8 +406,9 @@ class PreviewServer:
             self.idle.set()
 
         self.loop.add_callback(apply)
-        self._reload()
-        self._reloaded = True
+        if not self._reloaded:  # (a build may narrow what is still to come: it reloads once)
+            self._reload()
+            self._reloaded = True
 
     def _reload(self) -> None:
         assert self.loop is not None

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import dataclasses
 from pathlib import Path
-from typing import Any, Callable, Iterable, Mapping
+from typing import Any, Callable, Container, Iterable, Mapping
 
 from generator.content import estimative, markdown, schema
 from generator.pages import render, search
@@ -31,7 +31,7 @@ from generator.site.urls import page_path
 STRUCTURAL = ("kind", "slug", "path", "date", "updated", "draft", "tlp", "refs", "event_date", "event_precision",
               "source_names")  # a note's sources: resolved by name, like links  # refs: which assets are held back
 
-Early = Callable[[frozenset[str]], None]  # called with the output files still to come
+Early = Callable[[Container[str]], None]  # called with the output files still to come (a set, or pipeline.AllBut)
 
 
 @dataclasses.dataclass

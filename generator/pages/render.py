@@ -16,7 +16,7 @@ import traceback
 from dataclasses import dataclass
 from pathlib import Path
 from collections import ChainMap
-from typing import Any, Callable, Iterable, Mapping, MutableMapping, Protocol
+from typing import Any, Callable, Collection, Iterable, Mapping, MutableMapping, Protocol
 
 import jinja2
 import markupsafe
@@ -92,14 +92,11 @@ def plan(site: Site, bodies: Mapping[Ref, Body], config: SiteConfig, urls: Urls,
     for kind, label in (("actor", "Actors"), ("place", "Places")):
         pages += _entity_index(site, kind, label, extra.places_index() if kind == "place" else {})
     for doc in docs:
-        pages.append(Page(page_path(doc.ref), "document.html", _document_context(site, bodies, doc)))
+        pages.append(_document_page(site, bodies, doc))
     shares = _shares(site)
     for entity in site.entities.values():
-        context = {**_entity_context(site, bodies, entity, shares.get(entity.ref, [])), **extra.entity(entity)}
-        tagged = context["docs"]
-        listing = features.archive(page_path(entity.ref), context["months"])
-        context.update(docs=listing.shown, months=listing.first, more=listing.more, archive=listing.months)
-        pages.append(Page(page_path(entity.ref), "entity.html", context))
+        page, listing, tagged = _entity_page(site, bodies, entity, shares, extra)
+        pages.append(page)
         pages += _archive_pages(listing, entity.title, "plain", None)
         pages.append(Page(feed_path(entity.ref), "feed.xml", {
             "title": f"{entity.title} — {config.title}", "self_path": feed_path(entity.ref),
@@ -270,6 +267,34 @@ def _ambiguous(site: Site, kind: str) -> list[tuple[str, list[Entity]]]:
     rows = [(shared.name, [site.entities[r] for r in shared.candidates if r in site.entities])
             for (of_kind, _), shared in site.ambiguous.items() if of_kind == kind]
     return sorted(rows, key=lambda row: (row[0].casefold(), row[0]))
+
+
+def own_pages(site: Site, bodies: Mapping[Ref, Body], config: SiteConfig, urls: Urls, paths: Collection[str],
+              drawings: features.Drawings | None = None) -> list[Page]:
+    """The pages of the documents and profiles made from these content files (site-relative
+    paths), as `plan` makes them (by the same functions): what the preview server renders and
+    serves first, before the rest of the site is planned."""
+    pages = [_document_page(site, bodies, doc) for doc in site.documents.values() if doc.path in paths]
+    entities = [e for e in site.entities.values() if e.has_profile and e.path in paths]
+    if entities:
+        extra, shares = features.Features.of(site, config, urls, drawings), _shares(site)
+        pages += [_entity_page(site, bodies, entity, shares, extra)[0] for entity in entities]
+    return pages
+
+
+def _document_page(site: Site, bodies: Mapping[Ref, Body], doc: Document) -> Page:
+    return Page(page_path(doc.ref), "document.html", _document_context(site, bodies, doc))
+
+
+def _entity_page(site: Site, bodies: Mapping[Ref, Body], entity: Entity,
+                 shares: Mapping[Ref, list[tuple[str, list[Entity]]]], extra: features.Features
+                 ) -> tuple[Page, features.Archive, list[Document]]:
+    """An entity's page, its archive by month and the documents tagged with it (for its feed)."""
+    context = {**_entity_context(site, bodies, entity, shares.get(entity.ref, [])), **extra.entity(entity)}
+    tagged = context["docs"]
+    listing = features.archive(page_path(entity.ref), context["months"])
+    context.update(docs=listing.shown, months=listing.first, more=listing.more, archive=listing.months)
+    return Page(page_path(entity.ref), "entity.html", context), listing, tagged
 
 
 def _shares(site: Site) -> dict[Ref, list[tuple[str, list[Entity]]]]:
