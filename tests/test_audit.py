@@ -355,3 +355,48 @@ def test_the_builds_check_reads_only_what_may_have_changed_and_misses_nothing(
         assert "`briefing deploy` will not publish it" in err
     finally:
         load.RACY_SECONDS = racy
+
+
+def test_a_first_check_on_every_core_says_what_one_process_says(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A first check reads its pages in batches on every core; links into pages another worker
+    reads (#anchors) are decided at the end. Same problems, same verdicts kept, as in one batch."""
+    from generator.content.cache import Cache
+    from generator.output import audit as audit_module
+
+    files = {**BASIC, "content/articles/pointer.md": """
+        ---
+        title: Pointer
+        date: 2023-11-01
+        actors: [Kataib Hezbollah]
+        ---
+        See [a heading](/articles/target/#sec-findings), [none](/articles/target/#sec-nothing), [gone](/notes/gone/).
+        """, "content/articles/target.md": """
+        ---
+        title: Target
+        date: 2023-10-30
+        places: [Baghdad]
+        ---
+        ## Findings
+
+        What was found.
+        """}
+    site = write_site(tmp_path / "site", files)
+    result = build(site)
+    assert result.ok
+    outcomes = []
+    for batch in (3, 10**6):  # many batches in forked workers; one, here
+        monkeypatch.setattr(audit_module, "_AUDIT_BATCH", batch)
+        cache = Cache(tmp_path / f"audit-{batch}.sqlite")
+        try:
+            found = audit_module.audit_written(result.site, result.pages, result.config, result.config.output_dir,
+                                               dt.date(2023, 12, 1), cache)
+            where = str(result.config.output_dir)
+            kept = (cache.audit_keys(where), cache.audit_meta(where),
+                    sorted(cache._db.execute("SELECT kind, target, path FROM audit_links").fetchall()))
+        finally:
+            cache.close()
+        outcomes.append((found, kept))
+    (parallel_found, parallel_kept), (one_found, one_kept) = outcomes
+    assert parallel_found == one_found and parallel_kept == one_kept
+    assert sorted(d.message.split(":")[0] for d in one_found if d.level == "error") == [
+        "broken anchor `/repo/articles/target/#sec-nothing`", "broken link `/repo/notes/gone/`"]

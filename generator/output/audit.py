@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import Callable, Collection, Iterator, Mapping
 from urllib.parse import quote, unquote, urljoin, urlsplit
 
-from generator import code_version
+from generator import code_version, parallel
 from generator.content.cache import Cache
 from generator.content.config import SiteConfig
 from generator.diagnostics import Diagnostic
@@ -221,30 +221,30 @@ def _output_problems(site: Site, pages: Mapping[str, bytes], files: Collection[s
 
     meta = store.audit_meta(where)
     valid = keys is not None and meta is not None and meta[0] == setting
-    common: frozenset[str] = pickle.loads(meta[1]) if valid and meta is not None else frozenset()
-    before: frozenset[str] = pickle.loads(meta[2]) if valid and meta is not None else frozenset()
+    common: frozenset[str] = frozenset(pickle.loads(meta[1])) if valid and meta is not None else frozenset()
+    before: frozenset[str] = frozenset(pickle.loads(meta[2])) if valid and meta is not None else frozenset()
     known = store.audit_keys(where) if valid else {}
     changed_files = existing ^ before
     full = not valid or not changed_files.isdisjoint(common)
     kept = set() if full else {p for p in checkable if known.get(p) == key_of[p] and p in keys}  # type: ignore[operator]
 
-    scanned: dict[str, tuple[list[Found], set[str], str]] = {}
-
     def scan(page: str) -> tuple[list[Found], set[str], str]:
-        if page not in scanned:
-            text = pages[page].decode("utf-8", "replace")
-            if output_file(page).endswith(".xml"):
-                scanned[page] = (list(_xml_urls(page, text)), set(), text)
-            else:
-                found, ids = _scan_html(page, text)
-                scanned[page] = (found, ids, text)
-        return scanned[page]
+        text = pages[page].decode("utf-8", "replace")
+        if output_file(page).endswith(".xml"):
+            return list(_xml_urls(page, text)), set(), text
+        found, ids = _scan_html(page, text)
+        return found, ids, text
 
-    ids: dict[str, frozenset[str]] = {p: frozenset(scan(p)[1]) for p in checkable if p not in kept}
     gone = [p for p in known if p not in key_of]
-    if full:
+    ids: dict[str, frozenset[str]] = {}
+    scanned: dict[str, tuple[list[Found], set[str], str]] = {}  # (a few pages: those that changed)
+    if full:  # every page, each read once and let go: its ids are known once it is read (see _Later)
         again = set(checkable)
     else:
+        for p in checkable:
+            if p not in kept:
+                scanned[p] = scan(p)
+                ids[p] = frozenset(scanned[p][1])
         stored = {p: _ids(text) for p, text in store.audit_ids(where, [p for p in ids if p in known]).items()}
         changed_ids = {p for p in ids if stored.get(p) != ids[p]} | set(gone)
         again = set(ids) | store.audit_linking(where, "f", changed_files) | store.audit_linking(where, "a", changed_ids)
@@ -252,43 +252,86 @@ def _output_problems(site: Site, pages: Mapping[str, bytes], files: Collection[s
 
     def ids_of(page: str) -> frozenset[str]:
         if page not in ids:
+            if full:
+                if page in again:
+                    raise _Later  # read later in this audit: decided once every page is read
+                return frozenset()
             ids.update((p, _ids(text)) for p, text in store.audit_ids(where, [page]).items())
         return ids.get(page, frozenset())
 
     locate = _Locator(site, root, urls.base_path)
     checked: dict[tuple[str, str, str, str], tuple[str | None, tuple[str, ...], str]] = {}
-    made: dict[str, tuple[PageAudit, set[str], set[str]]] = {}
-    for page in sorted(again):
-        found_list, _, text = scan(page)
-        located: list[Diagnostic] = []
-        templated: list[tuple[str, str, int]] = []
-        targets: set[str] = set()
-        anchors: set[str] = set()
-        for found in found_list:
-            # Most URLs (navigation, tags) repeat on every page: check each once unless it is relative.
-            independent = found.url.startswith(("/", "http:", "https:")) and not found.url.startswith("//")
-            key = ("" if independent else page, found.tag, found.attribute, found.url)
-            if key not in checked:
-                checked[key] = _check(found, origin, urls.base_path, existing, ids_of)
-            message, wanted, anchor = checked[key]
-            targets.update(wanted)
-            if anchor:
-                anchors.add(anchor)
-            if message is None:
-                continue
-            at = locate(page, found)
-            if at is not None:
-                located.append(Diagnostic(at[0], at[1], "error", message))
-            else:  # written by a template: reported once, at the first page that shows it
-                templated.append((message, page, text.count("\n", 0, found.offset) + 1))
-        xml = tuple(_xml_errors({page: text}, output_dir, root)) if output_file(page).endswith(".xml") else ()
-        made[page] = (PageAudit(tuple(located), tuple(templated), xml), targets, anchors)
-    if full:  # what every page links to, kept once
-        html_targets = [targets for page, (_, targets, _) in made.items() if output_file(page).endswith(".html")]
-        common = frozenset.intersection(*map(frozenset, html_targets)) if html_targets else frozenset()
-    store.audit_replace(where, setting, pickle.dumps(common), pickle.dumps(existing), full, gone, {
+    parts: dict[str, tuple[list[Diagnostic], list[tuple[str, str, int]], tuple[Diagnostic, ...], set[str], set[str]]] = {}
+    later: list[tuple[str, Found, tuple[str, str, str, str], str]] = []
+
+    def verdict(page: str, found: Found, key: tuple[str, str, str, str], text: str) -> None:
+        located, templated, _, targets, anchors = parts[page]
+        message, wanted, anchor = checked[key]
+        targets.update(wanted)
+        if anchor:
+            anchors.add(anchor)
+        if message is None:
+            return
+        at = locate(page, found)
+        if at is not None:
+            located.append(Diagnostic(at[0], at[1], "error", message))
+        else:  # written by a template: reported once, at the first page that shows it
+            templated.append((message, page, text.count("\n", 0, found.offset) + 1))
+
+    def read(batch: list[str]) -> tuple[dict, dict[str, frozenset[str]], list, frozenset[str]]:
+        """Read and check these pages (in a worker, on a first audit): their parts, their ids, and
+        the links that wait for pages read elsewhere (see _Later)."""
+        mine: list[str] = []
+        waiting: list[tuple[str, Found, tuple[str, str, str, str], str]] = []
+        for page in batch:
+            found_list, page_ids, text = scanned.pop(page, None) or scan(page)
+            ids[page] = frozenset(page_ids)
+            xml = tuple(_xml_errors({page: text}, output_dir, root)) if output_file(page).endswith(".xml") else ()
+            parts[page] = ([], [], xml, set(), set())
+            mine.append(page)
+            for found in found_list:
+                # Most URLs (navigation, tags) repeat on every page: check each once unless it is relative.
+                independent = found.url.startswith(("/", "http:", "https:")) and not found.url.startswith("//")
+                key = ("" if independent else page, found.tag, found.attribute, found.url)
+                if key not in checked:
+                    try:
+                        checked[key] = _check(found, origin, urls.base_path, existing, ids_of)
+                    except _Later:  # (keeps only the text before the link: its line is all it needs)
+                        waiting.append((page, found, key, text[: found.offset]))
+                        continue
+                verdict(page, found, key, text)
+        # the targets all these pages link to travel once (most of each page's: the navigation)
+        html = [p for p in mine if output_file(p).endswith(".html")]
+        shared = frozenset.intersection(*(frozenset(parts[p][3]) for p in html)) if html else frozenset()
+        for p in html:
+            parts[p][3].difference_update(shared)
+        return {p: parts[p] for p in mine}, {p: ids[p] for p in mine}, waiting, shared
+
+    order = sorted(again)
+    batches = [order[i : i + _AUDIT_BATCH] for i in range(0, len(order), _AUDIT_BATCH)]
+    # a first audit reads every page: on every core (each worker with its own memo of verdicts);
+    # a later one reads a few, here (its ids come from the store, which a worker must not share)
+    shared_of: dict[str, frozenset[str]] = {}  # an HTML page -> the targets of its batch's pages, left out of its own
+    for got_parts, got_ids, waiting, shared in parallel.ordered_map(read, batches, chunksize=1,
+                                                                     inline_below=2 if full else len(batches) + 1):
+        parts.update(got_parts)
+        ids.update(got_ids)
+        later.extend(waiting)
+        shared_of.update((p, shared) for p in got_parts if output_file(p).endswith(".html"))
+    for page, found, key, text in later:  # #anchors into pages read after theirs
+        if key not in checked:
+            checked[key] = _check(found, origin, urls.base_path, existing, ids_of)
+        verdict(page, found, key, text)
+    made = {page: (PageAudit(tuple(located), tuple(templated), xml), targets, anchors)
+            for page, (located, templated, xml, targets, anchors) in parts.items()}
+    if full:  # what every page links to, kept once: what every batch's pages link to
+        batch_shared = {id(shared): shared for shared in shared_of.values()}.values()
+        common = frozenset.intersection(*batch_shared) if batch_shared else frozenset()
+    empty: frozenset[str] = frozenset()
+    store.audit_replace(where, setting, pickle.dumps(tuple(sorted(common))), pickle.dumps(tuple(sorted(existing))),
+                        full, gone, {
         page: (key_of[page], "\x1f".join(sorted(ids_of(page))), pickle.dumps(record), bool(record),
-               targets - common, anchors)
+               (targets - common) | (shared_of.get(page, empty) - common), anchors)
         for page, (record, targets, anchors) in made.items()})
     if report is not None:
         report["checked"] = len(again)
@@ -307,6 +350,13 @@ def _output_problems(site: Site, pages: Mapping[str, bytes], files: Collection[s
     for page in sorted(records):
         out.extend(records[page].xml)
     return out
+
+
+_AUDIT_BATCH = 128  # pages a worker reads and checks at a time (a first audit)
+
+
+class _Later(Exception):
+    """An #anchor into a page this audit has still to read."""
 
 
 def _ids(text: str) -> frozenset[str]:
