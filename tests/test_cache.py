@@ -164,8 +164,11 @@ def test_a_pages_fingerprint_walk_finds_what_it_shows(tmp_path: Path, monkeypatc
     which the preview server and warm builds use to pick the pages an edit touches."""
     from generator.pages import render
 
+    from generator.content.cache import Cache
+
     monkeypatch.setenv("BRIEFING_WORKERS", "2")  # found in the page workers, and sent back as numbers
-    result = build(REPO, output=tmp_path / "out")
+    cache = Cache(tmp_path / "cache.sqlite")  # (open: the search shards' fingerprints read the words)
+    result = build(REPO, output=tmp_path / "out", cache=cache)
     assert result.ok and result.state is not None
     pages = result.state.pages
     assert len(result.shown) == len(pages)  # a first build: every page rendered

@@ -454,6 +454,8 @@ def _write(config: SiteConfig, env: jinja2.Environment, salt: str, pages: list[r
     # With nothing to compare with (a first build), every page is rendered and the
     # workers fingerprint them as they go; otherwise the fingerprints pick the pages.
     # (what each page shows comes out of the same walk, for the warm state's index: see live.Index)
+    if before:
+        search.prepare(pages)  # (the term shards' fingerprints are digests of their postings)
     prints = _fingerprints(pages, salt, result.shown, _refs_of(result.site)) if before else {}
     planned: dict[str, str] = {}
     dirty: list[render.Page] = []

@@ -266,45 +266,30 @@ class Terms:
     (the words are ready by then, not when the pages are planned), once per process. Never
     changed once made: `replaced` makes a new one that shares the shards an edit leaves alone.
 
-    A shard's token (its page's fingerprint) says what its postings are made of without
-    making them: for terms made from the documents, a digest of every document's title,
-    summary, names and body key (what the rows are made of: a fingerprint needs no words
-    and no cache); for a shard an edit changed, a digest of its token before and of its new
-    postings. Equal tokens mean equal postings either way; a full build after edits may
-    render a shard again whose postings did not change."""
+    A shard's token (its page's fingerprint) is a digest of its postings, so that a build
+    renders only the shards whose postings changed (a new document: those of its words, not
+    all 256 of a 10,000-document site). Tokens need the terms made: a build makes them in the
+    parent process before it fingerprints pages (`prepare`), so that the workers share them."""
 
     def __init__(self, docs: Sequence[Document], names: Sequence[str], bodies: Sequence[Any],
                  shards: int | None = None):
         self.shards = shard_count(len(docs)) if shards is None else shards
         self.refs: tuple[Ref, ...] = tuple(d.ref for d in docs)
         self._source: tuple[Sequence[Document], Sequence[str], Sequence[Any]] | None = (docs, names, bodies)
-        self._inputs: str | None = None
         self._rows: list[Row] = []
         self._tables: list[dict[str, array]] = []
-        self._tokens: list[str | None] = [None] * self.shards  # None: made from the inputs' digest
+        self._tokens: list[str | None] = [None] * self.shards  # None: not worked out yet
         self._position: dict[Ref, int] = {}
         self._lock = threading.Lock()
         self._next: tuple[tuple, Terms] | None = None  # the last `replaced`: every shard page asks it
 
     # made lazily -----------------------------------------------------------------
-    def _input_digest(self) -> str:
-        if self._inputs is None:
-            assert self._source is not None
-            h = hashlib.blake2b(digest_size=16)
-            for doc, names, body in zip(*self._source):
-                key = getattr(body, "key", None) if body is not None else ""
-                h.update(f"{doc.kind}/{doc.slug}\0{doc.title}\0{doc.summary}\0{names}\0"
-                         f"{key if key is not None else words_of(body)}\n".encode("utf-8", "surrogatepass"))
-            self._inputs = h.hexdigest()
-        return self._inputs
-
     def _ready(self) -> None:
         if self._source is None:
             return
         with self._lock:
             if self._source is None:
                 return
-            self._input_digest()
             docs, names, bodies = self._source
             # each field's words distinct (body words are: body_words), so a term is posted once a field
             rows = [(field_words(d.title), " ".join(dict.fromkeys(n.split())), field_words(d.summary), words_of(b))
@@ -336,13 +321,15 @@ class Terms:
         self.shards, self.refs = state["shards"], state["refs"]
         self._rows, self._tables, self._tokens = state["rows"], state["tables"], state["tokens"]
         self._position = {ref: i for i, ref in enumerate(self.refs)}
-        self._source, self._inputs, self._lock, self._next = None, None, threading.Lock(), None
+        self._source, self._lock, self._next = None, threading.Lock(), None
 
     # what the shard pages show ------------------------------------------------------
     def token(self, shard: int) -> str:
         """What one shard's postings are made of (see the class): its page's fingerprint."""
         found = self._tokens[shard]
-        return found if found is not None else f"i{self._input_digest()}"
+        if found is None:
+            found = self._tokens[shard] = f"d{self.digest(shard)}"
+        return found
 
     def digest(self, shard: int) -> str:
         """A digest of one shard's postings themselves."""
@@ -421,9 +408,18 @@ class Terms:
         new.__setstate__({"shards": self.shards, "refs": self.refs, "rows": rows, "tables": tables,
                           "tokens": [self.token(b) for b in range(self.shards)]})
         for shard in copied:
-            new._tokens[shard] = "e" + hashlib.blake2b(f"{self.token(shard)}:{new.digest(shard)}".encode(),
-                                                       digest_size=16).hexdigest()
+            new._tokens[shard] = None  # (a digest of its new postings, when asked)
         return new
+
+
+def prepare(pages: Iterable[Any]) -> None:
+    """Make the site's terms now, in this process, if a page shows them (the shards share one
+    Terms): before a build fingerprints its pages on every core, which then share them."""
+    for page in pages:
+        for value in page.context.values():
+            if type(value) is TermShard:
+                value.prepare()
+                return
 
 
 class TermShard:
