@@ -283,6 +283,13 @@ def test_a_path_only_base_url_is_a_warning(tmp_path: Path, capsys: pytest.Captur
     assert "absolute URLs" in items[0]["message"]
 
 
+def _pointing(links: str) -> dict[str, str]:
+    """The basic site with an article whose body holds these links, and one with a heading to point at."""
+    pointer = "---\ntitle: Pointer\ndate: 2023-11-01\nactors: [Kataib Hezbollah]\n---\n" + links + "\n"
+    target = "---\ntitle: Target\ndate: 2023-10-30\nplaces: [Baghdad]\n---\n## Findings\n\nWhat was found.\n"
+    return {**BASIC, "content/articles/pointer.md": pointer, "content/articles/target.md": target}
+
+
 def test_the_builds_check_reads_only_what_may_have_changed_and_misses_nothing(
         tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     """`build` checks its output after every build, keeping the verdicts of pages that cannot
@@ -295,24 +302,8 @@ def test_the_builds_check_reads_only_what_may_have_changed_and_misses_nothing(
     from generator.content.cache import Cache
     from generator.engine.build import CACHE_FILE
 
-    files = {**BASIC, "content/articles/pointer.md": """
-        ---
-        title: Pointer
-        date: 2023-11-01
-        actors: [Kataib Hezbollah]
-        ---
-        See [the assessment](/notes/assessment/) and [its heading](/articles/target/#sec-findings).
-        """, "content/articles/target.md": """
-        ---
-        title: Target
-        date: 2023-10-30
-        places: [Baghdad]
-        ---
-        ## Findings
-
-        What was found.
-        """}
-    site = write_site(tmp_path / "site", files)
+    site = write_site(tmp_path / "site", _pointing("See [the assessment](/notes/assessment/) and "
+                                                   "[its heading](/articles/target/#sec-findings)."))
     assessment = site / "content/notes/assessment.md"
     target = site / "content/articles/target.md"
     saved = assessment.read_text()
@@ -363,24 +354,8 @@ def test_a_first_check_on_every_core_says_what_one_process_says(tmp_path: Path, 
     from generator.content.cache import Cache
     from generator.output import audit as audit_module
 
-    files = {**BASIC, "content/articles/pointer.md": """
-        ---
-        title: Pointer
-        date: 2023-11-01
-        actors: [Kataib Hezbollah]
-        ---
-        See [a heading](/articles/target/#sec-findings), [none](/articles/target/#sec-nothing), [gone](/notes/gone/).
-        """, "content/articles/target.md": """
-        ---
-        title: Target
-        date: 2023-10-30
-        places: [Baghdad]
-        ---
-        ## Findings
-
-        What was found.
-        """}
-    site = write_site(tmp_path / "site", files)
+    site = write_site(tmp_path / "site", _pointing(
+        "See [a heading](/articles/target/#sec-findings), [none](/articles/target/#sec-nothing), [gone](/notes/gone/)."))
     result = build(site)
     assert result.ok
     outcomes = []
