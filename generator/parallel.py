@@ -116,6 +116,58 @@ def _worker_start(initializer: Callable[[], None] | None) -> None:
         initializer()
 
 
+class Behind:
+    """Work running in a forked child while this process goes on (see `behind`)."""
+
+    def __init__(self, pid: int | None, reader: int | None, inline: str | None = None):
+        self._pid, self._reader, self._outcome = pid, reader, inline
+
+    def wait(self) -> str | None:
+        """Wait for the child: None when the work was done, else what went wrong."""
+        if self._pid is not None:
+            assert self._reader is not None
+            with os.fdopen(self._reader, "rb") as pipe:
+                said = pipe.read()
+            _, status = os.waitpid(self._pid, 0)
+            self._pid = None
+            ok = os.WIFEXITED(status) and os.WEXITSTATUS(status) == 0 and said == b""
+            self._outcome = None if ok else (said.decode("utf-8", "replace") or f"the child ended with status {status}")
+        return self._outcome
+
+
+def behind(fn: Callable[[], None]) -> Behind:
+    """Run fn() in a forked child (copy-on-write: it sees this process's objects as they are now)
+    while this process goes on; `wait()` on the result before relying on what it did. Inline
+    where fork is missing. The child forgets the parent's signal handling, collects no garbage
+    and ends with os._exit: nothing of the parent's is torn down twice."""
+    if "fork" not in multiprocessing.get_all_start_methods():  # pragma: no cover - not on Linux
+        try:
+            fn()
+        except Exception as exc:  # (reported by wait, as from a child)
+            return Behind(None, None, f"{type(exc).__name__}: {exc}")
+        return Behind(None, None)
+    reader, writer = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child
+        code = 0
+        try:
+            os.close(reader)
+            gc.disable()
+            with contextlib.suppress(ValueError):  # (forked from a thread other than the main one)
+                signal.set_wakeup_fd(-1)
+                for sig in (signal.SIGINT, signal.SIGTERM):
+                    signal.signal(sig, signal.SIG_DFL)
+            fn()
+        except BaseException as exc:  # noqa: BLE001 - every failure is the parent's to hear
+            code = 1
+            with contextlib.suppress(BaseException):
+                os.write(writer, f"{type(exc).__name__}: {exc}".encode("utf-8", "replace") or b"failed")
+        finally:
+            os._exit(code)
+    os.close(writer)
+    return Behind(pid, reader)
+
+
 def _run(index: int) -> Any:
     assert _TASK is not None, "worker started without a task"
     fn, items = _TASK

@@ -375,3 +375,22 @@ def test_a_first_check_on_every_core_says_what_one_process_says(tmp_path: Path, 
     assert parallel_found == one_found and parallel_kept == one_kept
     assert sorted(d.message.split(":")[0] for d in one_found if d.level == "error") == [
         "broken anchor `/repo/articles/target/#sec-nothing`", "broken link `/repo/notes/gone/`"]
+
+
+def test_plain_urls_resolve_as_the_general_resolution_does():
+    """The audit's shortcut for root-relative and same-origin URLs (audit._on_site) gives what
+    urljoin + urlsplit give, on URLs made of the characters that matter to either."""
+    import random
+
+    from generator.output import audit
+
+    rng = random.Random(7)
+    pieces = ["/", "/", "a", "b", ".", "..", "#", "?", "%20", "%2F", ";", ":", "//", " ", "\t", "x y", "é", "\\",
+              "https://example.org", "https://EXAMPLE.org", "http://example.org", "https://example.org:443", "mailto:"]
+    origin, base = "https://example.org", "/base/"
+    urls = ["/", "/base/", "/base/a/#x", "https://example.org/base/a?q=1#f", "/base/./a", "/base/a/..", "/base/a/.b",
+            "//example.org/base/", "https://example.org", "https://example.orgx/base/"]
+    urls += ["".join(rng.choice(pieces) for _ in range(rng.randint(1, 8))) for _ in range(5000)]
+    for url in urls:
+        for page in ("", "actors/kh/", "a b/c.html"):
+            assert audit._on_site(url, page, origin, base) == audit._resolved(url, page, origin, base), (url, page)

@@ -114,3 +114,14 @@ def test_the_collector_policy_gives_everything_back() -> None:
     policy.ended()
     assert gc.get_freeze_count() == 0 and gc.get_threshold() == before
     del kept
+
+
+def test_the_collector_policy_while_reporting_gives_everything_back() -> None:
+    import gc
+
+    from generator.commands.policy import CollectorPolicy
+
+    before = gc.get_threshold()
+    with CollectorPolicy().reporting():
+        assert gc.get_freeze_count() > 0 and gc.get_threshold() != before
+    assert gc.get_freeze_count() == 0 and gc.get_threshold() == before

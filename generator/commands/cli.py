@@ -185,12 +185,25 @@ def cmd_build(args: argparse.Namespace) -> int:
                   f"the previous site in {trial.config.output_dir} is untouched", file=sys.stderr)
             return 1
     meter = Meter(sys.stderr) if sys.stderr.isatty() else None  # progress on a terminal only
+    policy = CollectorPolicy()
     try:
         result = build(site, output=output, base_url=args.base_url, drafts=args.drafts, progress=meter,
-                       policy=CollectorPolicy())
+                       policy=policy, save_behind=True)
     finally:
         if meter is not None:
             meter.clear()
+    try:
+        with policy.reporting():
+            return _built(args, result)
+    finally:
+        failed = result.settle()  # (the state for the next build, saved meanwhile)
+        if failed:
+            print(f"note: the build state for the next build could not be saved ({failed}): "
+                  "the next build is a full one", file=sys.stderr)
+
+
+def _built(args: argparse.Namespace, result: BuildResult) -> int:
+    """What `build` says once the site is written: the report, the output check, the audit."""
     _report(list(result.diagnostics))
     if not result.ok:
         print(f"build failed: {counted(len(result.diagnostics.errors), 'error')}; the previous site in {result.config.output_dir} is untouched",

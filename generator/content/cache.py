@@ -261,13 +261,24 @@ class Cache:
             else:
                 gone = [*removed, *pages]
                 self._db.executemany("DELETE FROM audit_pages WHERE output = ? AND path = ?", ((output, p) for p in gone))
-                self._db.executemany("DELETE FROM audit_links WHERE output = ? AND path = ?", ((output, p) for p in gone))
+                self._db.executemany("DELETE FROM audit_links WHERE output = ? AND path = ?", ((output, p) for p in removed))
             self._db.executemany("INSERT INTO audit_pages VALUES (?, ?, ?, ?, ?, ?)",
                                  ((output, path, key, ids, record, int(bad))
                                   for path, (key, ids, record, bad, _, _) in pages.items()))
-            self._db.executemany("INSERT INTO audit_links VALUES (?, ?, ?, ?)",
-                                 ((output, kind, target, path) for path, (_, _, _, _, files, anchors) in pages.items()
-                                  for kind, targets in (("f", files), ("a", anchors)) for target in targets))
+            added: list[tuple[str, str, str, str]] = []
+            dropped: list[tuple[int]] = []
+            for path, (_, _, _, _, files, anchors) in pages.items():
+                wanted = {("f", target) for target in files} | {("a", target) for target in anchors}
+                if not full:  # only the rows that differ change (a sitemap links to every page: 27,000 rows)
+                    for rowid, kind, target in self._db.execute(
+                            "SELECT rowid, kind, target FROM audit_links WHERE output = ? AND path = ?", (output, path)):
+                        if (kind, target) in wanted:
+                            wanted.discard((kind, target))  # (so that a row twice goes once)
+                        else:
+                            dropped.append((rowid,))
+                added.extend((output, kind, target, path) for kind, target in wanted)
+            self._db.executemany("DELETE FROM audit_links WHERE rowid = ?", dropped)
+            self._db.executemany("INSERT INTO audit_links VALUES (?, ?, ?, ?)", added)
             self._db.execute("INSERT OR REPLACE INTO audit_meta VALUES (?, ?, ?, ?)", (output, setting, common, existing))
 
     # ------------------------------------------------------------------ helpers

@@ -10,12 +10,12 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
+from generator import parallel
 from generator.content.cache import Cache
 from generator.content.config import load_config
 from generator.diagnostics import Diagnostics
 from generator.engine import warm
-from generator.engine.pipeline import (CACHE_FILE, BuildResult, BuildState, First, _Clock, _open_cache, _run,
-                                       summary)
+from generator.engine.pipeline import CACHE_FILE, BuildResult, First, _Clock, _open_cache, _run, summary
 from generator.output.write import OutputError, check_output_dir
 from generator.policy import BuildPolicy
 from generator.progress import Progress
@@ -35,6 +35,7 @@ def build(
     progress: Progress | None = None,
     policy: BuildPolicy | None = None,
     first: First | None = None,
+    save_behind: bool = False,
 ) -> BuildResult:
     """Build the site in `site_dir` into `output` (or only check it when `write` is False).
 
@@ -43,18 +44,21 @@ def build(
     `progress` hears how far the long steps are (generator/progress.py); `policy` is told
     about the build's memory (generator/policy.py: the commands set the collector's policy);
     `first` (in place only): pages to write before the others, and whom to tell (pipeline.First).
+    `save_behind`: the state for the next build is written by a forked child while the caller
+    goes on (its output check, say); the caller must `result.settle()` before it ends.
     """
     policy = policy or BuildPolicy()
     policy.started()
     try:
-        return _build(site_dir, output, base_url, drafts, write, use_cache, in_place, cache, progress, policy, first)
+        return _build(site_dir, output, base_url, drafts, write, use_cache, in_place, cache, progress, policy, first,
+                      save_behind)
     finally:
         policy.ended()
 
 
 def _build(site_dir: Path, output: Path | None, base_url: str | None, drafts: bool, write: bool,
            use_cache: bool, in_place: bool, cache: Cache | None, progress: Progress | None,
-           policy: BuildPolicy, first: First | None) -> BuildResult:
+           policy: BuildPolicy, first: First | None, save_behind: bool) -> BuildResult:
     diags = Diagnostics()
     clock = _Clock()
     config = load_config(site_dir, diags, base_url=base_url, output=str(output) if output else None)
@@ -73,22 +77,18 @@ def _build(site_dir: Path, output: Path | None, base_url: str | None, drafts: bo
         if keep_state and warm.build(config, own, drafts, result, policy):
             return result
         started = time.time()
-        savings: list[warm.Saving] = []
+        _run(config, own, drafts, write, in_place, result, clock, policy, progress, first=first)
+        if keep_state and result.ok and result.state is not None:
+            state, warnings, shown, stamps = result.state, tuple(diags.warnings), result.shown, result.stamps
 
-        def saving_for(state: BuildState) -> warm.Saving:
-            savings.append(warm.Saving(config, state))
-            return savings[-1]
+            def save() -> None:
+                warm.save(config, drafts, state, warnings, started, shown=shown, stamps=stamps)
 
-        try:
-            _run(config, own, drafts, write, in_place, result, clock, policy, progress, first=first,
-                 saving_for=saving_for if keep_state else None)
-            if keep_state and result.ok and result.state is not None:
-                warm.save(config, drafts, result.state, tuple(diags.warnings), started, shown=result.shown,
-                          saving=savings[-1] if savings else None, stamps=result.stamps)
-                clock.lap("save state")
-            elif keep_state:
-                warm.forget(config)
-        finally:
-            for saving in savings:  # (gone once saved)
-                saving.discard()
+            if save_behind:  # (the caller waits for it: BuildResult.settle)
+                result.saving = parallel.behind(save)
+            else:
+                save()
+            clock.lap("save state")
+        elif keep_state:
+            warm.forget(config)
     return result

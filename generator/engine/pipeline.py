@@ -62,10 +62,17 @@ class BuildResult:
     state: "BuildState | None" = None  # what a live (preview) build keeps for the next one
     shown: dict[str, render.Seen] = field(default_factory=dict)  # site path -> what it shows, if the workers said
     stamps: dict[str, str] | None = None  # the content files' stamps as the load found them (see load.Loaded)
+    saving: "parallel.Behind | None" = None  # the state being saved for the next build (build(save_behind=True))
 
     @property
     def ok(self) -> bool:
         return not self.diagnostics.errors
+
+    def settle(self) -> str | None:
+        """Wait for the state being saved behind the build, if it is: None, or what went wrong
+        (the next build is then a full one)."""
+        saving, self.saving = self.saving, None
+        return saving.wait() if saving is not None else None
 
 
 @dataclass(frozen=True)
@@ -124,10 +131,8 @@ class BuildState:
 
 
 def _run(config: SiteConfig, cache: Cache, drafts: bool, write: bool, in_place: bool, result: BuildResult,
-         clock: "_Clock", policy: BuildPolicy, progress: Progress | None = None, first: First | None = None,
-         saving_for: Callable[[BuildState], Any] | None = None) -> None:
-    """The pipeline. `saving_for(state)`, if given, returns a warm.Saving for the build's state,
-    whose model a page worker writes while the others render pages."""
+         clock: "_Clock", policy: BuildPolicy, progress: Progress | None = None, first: First | None = None) -> None:
+    """The pipeline."""
     diags = result.diagnostics
     loaded = load_content(config.root, diags, cache, render_body=_body_renderer(config, cache), progress=progress)
     result.stamps = loaded.stamps
@@ -153,10 +158,9 @@ def _run(config: SiteConfig, cache: Cache, drafts: bool, write: bool, in_place: 
     published = {**{d.path: d for d in linked.site.documents.values()},
                  **{e.path: e for e in linked.site.entities.values() if e.has_profile}}
     state = BuildState(config, env, salt, planned.urls, linked.site, published, bodies, pages, {})
-    saving = saving_for(state) if saving_for is not None else None
     try:
         state.prints = _write(config, env, salt, pages, copies_of(config, planned.assets), cache, in_place, result,
-                              progress, saving, first)
+                              progress, first)
     except OutputError as exc:
         diags.error(str(config.output_dir), 0, str(exc))
         return
@@ -445,9 +449,8 @@ def _render_in_memory(env: jinja2.Environment, pages: list[render.Page], cache: 
 
 def _write(config: SiteConfig, env: jinja2.Environment, salt: str, pages: list[render.Page],
            copies: list[tuple[Path, str]], cache: Cache, in_place: bool, result: BuildResult,
-           progress: Progress | None = None, saving: Any = None, first: First | None = None) -> dict[str, str]:
-    """Render what changed and write it; returns every page's fingerprint. A page worker also
-    writes the model part of `saving` (a warm.Saving) if there are pages to render."""
+           progress: Progress | None = None, first: First | None = None) -> dict[str, str]:
+    """Render what changed and write it; returns every page's fingerprint."""
     diags = result.diagnostics
     tree = OutputTree(config.output_dir)
     before = cache.pages(os.fspath(config.output_dir))
@@ -488,7 +491,7 @@ def _write(config: SiteConfig, env: jinja2.Environment, salt: str, pages: list[r
         tree.start()
     try:
         rendered = _render_to(tree, env, dirty, cache, None if before else salt, prints, progress, result.shown,
-                              _refs_of(result.site), saving, written)
+                              _refs_of(result.site), written)
         new_prints: dict[str, tuple[str, str]] = {}
         for page, outcome in zip(dirty, rendered):
             if isinstance(outcome, tuple):
@@ -585,23 +588,19 @@ def _first_out(dirty: list[render.Page], first: First, planned: dict[str, str], 
 def _render_to(tree: OutputTree, env: jinja2.Environment, pages: list[render.Page], cache: Cache,
                salt: str | None = None, prints: dict[str, str] | None = None,
                progress: Progress | None = None, shown: dict[str, render.Seen] | None = None,
-               refs: list[Ref] | None = None, saving: Any = None,
-               written: Callable[[int], None] | None = None) -> list[str | tuple[str, int, str]]:
+               refs: list[Ref] | None = None, written: Callable[[int], None] | None = None) -> list[str | tuple[str, int, str]]:
     """Render pages into the folder being filled (in the workers): digests, or errors.
     The per-document fragments the workers make come back into the parent's (see render.Fragments).
     Given a salt, the workers also fingerprint each page, into `prints`, and say what it shows, into
-    `shown` (refs travel back as their positions in `refs`, see _RefCodes).
-    Given a warm.Saving, a worker writes its model first, while the other starts on the pages."""
+    `shown` (refs travel back as their positions in `refs`, see _RefCodes)."""
     fragments = render.fragments_of(env)
     render.warm_up(env, pages)  # compiled once here (or loaded from the cache), not in each worker
     codes = _RefCodes(refs or [])
 
-    def job(batch: list[render.Page] | None) -> tuple[list[Any], dict[tuple, Any], list[str], list[Any]]:
+    def job(batch: list[render.Page]) -> tuple[list[Any], dict[tuple, Any], list[str], list[Any]]:
         """Outcomes, new pieces, fingerprints and what the pages show, for a few pages. Each step
         is taken for all of them before the next (render, write, fingerprint): it keeps its code
         and data in the processor's caches, 8% faster than page by page."""
-        if batch is None:
-            return [saving.write_model()], {}, [], []
         datas = [render_page(env, page) for page in batch]
         outcomes = [data if isinstance(data, tuple) else tree.place(output_file(page.path), data)
                     for page, data in zip(batch, datas)]
@@ -616,15 +615,10 @@ def _render_to(tree: OutputTree, env: jinja2.Environment, pages: list[render.Pag
 
     outcomes: list[str | tuple[str, int, str]] = []
     batches = [pages[i : i + _PAGE_BATCH] for i in range(0, len(pages), _PAGE_BATCH)]
-    jobs: list[list[render.Page] | None] = [None, *batches] if saving is not None else list(batches)
-    results = parallel.ordered_map(job, jobs, initializer=cache.reopen, chunksize=1,
+    results = parallel.ordered_map(job, batches, initializer=cache.reopen, chunksize=1,
                                    inline_below=-(-parallel.INLINE_BELOW // _PAGE_BATCH))  # (as many pages)
-    if saving is not None:
-        saving.written = next(results)[0][0] is None
     for batch, (done, made, marks, founds) in zip(batches, results):
         fragments.memo.update(made)
-        if saving is not None and made:
-            saving.made.update(made)  # after its first part: the save adds them
         outcomes += done
         if salt is not None and prints is not None:
             prints.update(zip((page.path for page in batch), marks))

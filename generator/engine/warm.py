@@ -40,7 +40,7 @@ from generator.site.urls import Urls, output_file
 from generator.policy import BuildPolicy
 from generator.output.write import OutputError, OutputTree, WriteResult, file_digest, manifest_digest, read_manifest
 
-STATE_FILE = "state.pickle"  # (token, state, listing entries) then (fingerprints, index, pieces): large, from full builds
+STATE_FILE = "state.pickle"  # (token, state, listing entries) then (fingerprints, index, {}): large, from full builds
 HEAD_FILE = "state.head"  # _Header: small, rewritten by every warm build
 JOURNAL_LIMIT = 200  # edits replayed onto the saved state before it is saved afresh
 
@@ -59,59 +59,30 @@ class _Header:
     journal: list[tuple[Document, str, tuple[WikiLink, ...]]] = field(default_factory=list)  # edits since
 
 
-class Saving:
-    """A full build's state file, written in two parts: the model, the plan and the documents'
-    listing entries (`write_model`, which a page worker runs among the pages: it has them all,
-    and the save no longer waits until the last page is written), then what only the rendering
-    tells, with the pieces the pages made (see `save`)."""
-
-    def __init__(self, config: SiteConfig, state: BuildState):
-        self.token = os.urandom(8).hex()
-        self.path = config.cache_dir / STATE_FILE
-        self.temp = self.path.with_name(f"{self.path.name}.{self.token}.tmp")
-        self.state = state
-        self.written = False  # the first part is in `temp`
-        self.made: dict[tuple, Any] = {}  # pieces (render.Fragments) made after the first part was written
-
-    def write_model(self) -> str | None:
-        """Write the first part (in whichever process runs this); None, or what went wrong."""
-        items = render.fragments_of(self.state.env).keep(self.state.site.documents.values())
-        try:
-            with open(self.temp, "wb") as handle:  # the fingerprints are the build's to fill in meanwhile
-                pickle.dump((self.token, dataclasses.replace(self.state, prints={}), items), handle,
-                            protocol=pickle.HIGHEST_PROTOCOL)
-        except OSError as exc:
-            self.temp.unlink(missing_ok=True)
-            return str(exc)
-        return None
-
-    def discard(self) -> None:
-        self.temp.unlink(missing_ok=True)
-
-
 def save(config: SiteConfig, drafts: bool, state: BuildState, warnings: tuple[Diagnostic, ...],
          started: float, index: live.Index | None = None, shown: Mapping[str, render.Seen] | None = None,
-         saving: Saving | None = None, stamps: dict[str, str] | None = None) -> None:
+         stamps: dict[str, str] | None = None) -> None:
     """Keep a full build's state for the next build (files touched since `started` are not trusted);
-    `shown`: what pages show, where the build already knows (see live.Index); `saving`: the
-    file this state's model was written to already, if it was (Saving.write_model); `stamps`:
-    the content files' as the build read them (load.Loaded.stamps), else they are taken now."""
-    saving = saving if saving is not None and saving.written else Saving(config, state)
+    `shown`: what pages show, where the build already knows (see live.Index); `stamps`: the
+    content files' as the build read them (load.Loaded.stamps), else they are taken now.
+    The state file is written under a temporary name and renamed; the header, which names
+    it, last: a build that reads the header finds the state it names or none."""
+    token = os.urandom(8).hex()
+    path = config.cache_dir / STATE_FILE
+    temp = path.with_name(f"{path.name}.{token}.tmp")
+    items = render.fragments_of(state.env).keep(state.site.documents.values())
     try:
-        if not saving.written and saving.write_model() is not None:
-            raise OSError("the state could not be written")
-        made = render.Fragments.keep_of(saving.made, state.site.documents.values())
-        with open(saving.temp, "ab") as handle:
-            pickle.dump((state.prints, index or live.Index(state, shown), made), handle,
-                        protocol=pickle.HIGHEST_PROTOCOL)
-        os.replace(saving.temp, saving.path)
-        for stale in saving.path.parent.glob(f"{STATE_FILE}.*.tmp"):  # left by a build that was killed
+        with open(temp, "wb") as handle:
+            pickle.dump((token, dataclasses.replace(state, prints={}), items), handle, protocol=pickle.HIGHEST_PROTOCOL)
+            pickle.dump((state.prints, index or live.Index(state, shown), {}), handle, protocol=pickle.HIGHEST_PROTOCOL)
+        os.replace(temp, path)
+        for stale in path.parent.glob(f"{STATE_FILE}.*.tmp"):  # left by a build that was killed
             stale.unlink(missing_ok=True)
-        _atomic(config.cache_dir / HEAD_FILE, _Header(saving.token, state.salt, drafts, _manifest_digest(config),
+        _atomic(config.cache_dir / HEAD_FILE, _Header(token, state.salt, drafts, _manifest_digest(config),
                                                       _stamps(config.root, started) if stamps is None else stamps,
                                                       _static(config), warnings))
     except OSError:
-        saving.discard()
+        temp.unlink(missing_ok=True)
         forget(config)
 
 

@@ -405,15 +405,12 @@ def _check(
         return (f"empty `{found.attribute}` on <{found.tag}>" if found.tag in ("a", "img", "loc") else None), (), ""
     if found.page == "404.html" and not raw.startswith(("/", "#")) and ":" not in raw.split("/", 1)[0]:
         return f"relative link `{raw}` on 404.html: the page is served at any depth, so it must be root-relative", (), ""
-    try:
-        page_url = origin + quote(base_path + found.page, safe="/%:@!$&'()*+,;=~-._")
-        absolute = urlsplit(urljoin(page_url, raw))
-        site = urlsplit(origin)
-    except ValueError:
-        return f"malformed URL `{raw}`", (), ""
-    if absolute.scheme not in ("http", "https") or absolute.netloc.lower() != site.netloc.lower():
+    resolved = _on_site(raw, found.page, origin, base_path)
+    if isinstance(resolved, str):
+        return resolved, (), ""
+    if resolved is None:
         return None, (), ""  # another site, mailto:, data: ...: not ours to check
-    path = unquote(absolute.path)
+    path, fragment = resolved
     if not (path + "/").startswith(base_path):
         return f"link `{raw}` leaves the site's base path {base_path}", (), ""
     rest = path[len(base_path):]
@@ -425,13 +422,41 @@ def _check(
         if found.tag in _FILE_TAGS:
             return f"missing file `{raw}`: no file at /{rest}", candidates, ""
         return f"broken link `{raw}`: no page at /{rest}", candidates, ""
-    fragment = unquote(absolute.fragment)
     if fragment and fragment != "top" and target.endswith(".html"):
         anchor = _site_path_of(target)
         if fragment not in ids_of(anchor):
             return f"broken anchor `{raw}`: /{anchor} has no element with id `{fragment}`", candidates, anchor
         return None, candidates, anchor
     return None, candidates, ""
+
+
+# what urljoin would change in a root-relative URL (a dot segment, an empty ";params"), what urlsplit strips
+_NOT_PLAIN = re.compile(r"[\x00-\x20\x7f\\;]|/\.\.?(?:[/?#]|$)")
+
+
+def _on_site(raw: str, page: str, origin: str, base_path: str) -> tuple[str, str] | str | None:
+    """(path, fragment) of the URL `raw` written on `page`, unquoted, when it points into the site
+    at `origin`; None when it points elsewhere; a message when it is malformed. A root-relative
+    URL, or one that starts with the origin, and has no dot segment resolves to itself (most of a
+    page's, and every URL of a sitemap): the general resolution is only for the rest."""
+    rest = raw[len(origin):] if raw.startswith(origin) and raw[len(origin):][:1] == "/" else raw
+    if rest[:1] == "/" and rest[1:2] != "/" and not _NOT_PLAIN.search(rest):
+        before, _, fragment = rest.partition("#")
+        return unquote(before.partition("?")[0]), unquote(fragment)
+    return _resolved(raw, page, origin, base_path)
+
+
+def _resolved(raw: str, page: str, origin: str, base_path: str) -> tuple[str, str] | str | None:
+    """_on_site by the general resolution of a URL against its page's (RFC 3986, urljoin)."""
+    try:
+        page_url = origin + quote(base_path + page, safe="/%:@!$&'()*+,;=~-._")
+        absolute = urlsplit(urljoin(page_url, raw))
+        site = urlsplit(origin)
+    except ValueError:
+        return f"malformed URL `{raw}`"
+    if absolute.scheme not in ("http", "https") or absolute.netloc.lower() != site.netloc.lower():
+        return None
+    return unquote(absolute.path), unquote(absolute.fragment)
 
 
 def _candidates(rest: str) -> tuple[str, ...]:
