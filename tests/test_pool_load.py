@@ -349,10 +349,12 @@ def test_front_matter_is_split_as_by_splitting_the_file_into_lines() -> None:
         assert mine.items == theirs.items, text
 
 
-def test_a_page_worker_writes_the_states_model_and_the_parent_does_if_it_could_not(
+def test_the_state_is_saved_behind_the_build_and_the_next_build_starts_from_it(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """The warm state's model and plan are written by a page worker among the pages (build._render_to);
-    the next build starts from that state; a worker that could not write it leaves it to the parent."""
+    """With `save_behind` (the CLI's `build`), the warm state is written by a forked child while
+    the caller goes on (its output check); once settled, the next build starts from it. A state
+    that could not be written is not kept, and the caller hears why: the next build is a full
+    one, and the same. A temporary file left by a killed build is cleared."""
     from generator.engine import warm
 
     monkeypatch.setenv("BRIEFING_WORKERS", "2")
@@ -361,38 +363,44 @@ def test_a_page_worker_writes_the_states_model_and_the_parent_does_if_it_could_n
     for path in (site / "content").rglob("*"):
         os.utime(path, (old, old))
     writers = tmp_path / "writers"
-    real = warm.Saving.write_model
+    real = warm._dump
     parent = os.getpid()
 
-    def write_model(self: warm.Saving) -> str | None:
+    def dump(value: object, handle) -> None:  # type: ignore[no-untyped-def]
         with open(writers, "a") as log:
             log.write(f"{os.getpid() == parent}\n")
-        return "disk full" if os.environ.get("FAIL_IN_WORKER") and os.getpid() != parent else real(self)
+        if os.environ.get("FAIL_SAVE"):
+            raise OSError("disk full")
+        real(value, handle)
 
-    monkeypatch.setattr(warm.Saving, "write_model", write_model)
+    monkeypatch.setattr(warm, "_dump", dump)
     article = site / "content/articles/gen-007.md"
     for fail, heading in (("", "## Part seven"), ("1", "## Part seven, again")):
-        monkeypatch.setenv("FAIL_IN_WORKER", fail)
+        monkeypatch.setenv("FAIL_SAVE", fail)
         writers.unlink(missing_ok=True)
         shutil.rmtree(site / ".briefing-cache", ignore_errors=True)  # a full build of every page, which saves the state
         (site / ".briefing-cache").mkdir()
         (site / ".briefing-cache/state.pickle.0123456789abcdef.tmp").write_bytes(b"left by a killed build")
-        assert build(site).ok
-        assert writers.read_text() == ("False\n" if not fail else "False\nTrue\n")  # the worker; then the parent
-        assert not list((site / ".briefing-cache").glob("*.tmp"))
+        result = build(site, save_behind=True)
+        assert result.ok and result.saving is not None
+        failed = result.settle()
+        assert (failed is None) == (not fail) and (not fail or "disk full" in failed)
+        assert set(writers.read_text().splitlines()) == {"False"}  # by the child
+        assert (site / ".briefing-cache" / warm.HEAD_FILE).exists() == (not fail)
+        if not fail:
+            assert not list((site / ".briefing-cache").glob("*.tmp"))
         text = article.read_text()
         article.write_text(text.replace(text.split("\n")[6], heading, 1))  # the body's heading
         result = build(site)
-        assert result.ok and "warm" in result.timings  # from the saved state
+        assert result.ok and ("warm" in result.timings) == (not fail)  # from the saved state, if there is one
         assert tree(site / "_site") == tree_of_cold_build(site, tmp_path / f"cold{fail}")
         os.utime(article, (old, old))
 
 
 def test_the_saved_state_keeps_the_entries_and_the_pieces_the_page_workers_made(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """The listing entries go into the state with the model (written by a page worker); the
-    pieces of the exports, which the page workers make as they go, come with the save: a warm
-    build has them all and makes none again."""
+    """The listing entries and the pieces of the exports, which the page workers make as they go,
+    go into the saved state: a warm build has them all and makes none again."""
     import pickle
 
     from generator.engine import warm
@@ -409,9 +417,9 @@ def test_the_saved_state_keeps_the_entries_and_the_pieces_the_page_workers_made(
         _, _, pieces = pickle.load(handle)
     published = {d.ref: d.meta_digest for d in state.site.documents.values()}
     assert len(published) > MANY
-    assert {(ref, digest, kind) for ref, digest in published.items() for kind in ("item", "page-item")} <= set(entries)
-    assert {key[:3] for key in pieces} == {(ref, digest, kind) for ref, digest in published.items()
-                                           for kind in ("graph", "stix")}
+    kept = {key[:3] for key in {**entries, **pieces}}
+    assert {(ref, digest, kind) for ref, digest in published.items()
+            for kind in ("item", "page-item", "graph", "stix")} <= kept
 
     made: list[tuple] = []
     real_get = render.Fragments.get

@@ -81,13 +81,15 @@ def _build(site_dir: Path, output: Path | None, base_url: str | None, drafts: bo
         if keep_state and result.ok and result.state is not None:
             state, warnings, shown, stamps = result.state, tuple(diags.warnings), result.shown, result.stamps
 
-            def save() -> None:
-                warm.save(config, drafts, state, warnings, started, shown=shown, stamps=stamps)
+            def save() -> None:  # in the child: what went wrong is the caller's to hear (BuildResult.settle)
+                failed = warm.save(config, drafts, state, warnings, started, shown=shown, stamps=stamps)
+                if failed:
+                    raise OSError(failed)
 
-            if save_behind:  # (the caller waits for it: BuildResult.settle)
+            if save_behind:
                 result.saving = parallel.behind(save)
-            else:
-                save()
+            else:  # (a state that could not be saved is not kept: the next build is a full one)
+                warm.save(config, drafts, state, warnings, started, shown=shown, stamps=stamps)
             clock.lap("save state")
         elif keep_state:
             warm.forget(config)

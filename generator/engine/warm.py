@@ -61,29 +61,36 @@ class _Header:
 
 def save(config: SiteConfig, drafts: bool, state: BuildState, warnings: tuple[Diagnostic, ...],
          started: float, index: live.Index | None = None, shown: Mapping[str, render.Seen] | None = None,
-         stamps: dict[str, str] | None = None) -> None:
+         stamps: dict[str, str] | None = None) -> str | None:
     """Keep a full build's state for the next build (files touched since `started` are not trusted);
     `shown`: what pages show, where the build already knows (see live.Index); `stamps`: the
     content files' as the build read them (load.Loaded.stamps), else they are taken now.
     The state file is written under a temporary name and renamed; the header, which names
-    it, last: a build that reads the header finds the state it names or none."""
+    it, last: a build that reads the header finds the state it names or none. Returns None, or
+    what went wrong (no state is kept then: the next build is a full one)."""
     token = os.urandom(8).hex()
     path = config.cache_dir / STATE_FILE
     temp = path.with_name(f"{path.name}.{token}.tmp")
     items = render.fragments_of(state.env).keep(state.site.documents.values())
     try:
         with open(temp, "wb") as handle:
-            pickle.dump((token, dataclasses.replace(state, prints={}), items), handle, protocol=pickle.HIGHEST_PROTOCOL)
-            pickle.dump((state.prints, index or live.Index(state, shown), {}), handle, protocol=pickle.HIGHEST_PROTOCOL)
+            _dump((token, dataclasses.replace(state, prints={}), items), handle)
+            _dump((state.prints, index or live.Index(state, shown), {}), handle)
         os.replace(temp, path)
         for stale in path.parent.glob(f"{STATE_FILE}.*.tmp"):  # left by a build that was killed
             stale.unlink(missing_ok=True)
         _atomic(config.cache_dir / HEAD_FILE, _Header(token, state.salt, drafts, _manifest_digest(config),
                                                       _stamps(config.root, started) if stamps is None else stamps,
                                                       _static(config), warnings))
-    except OSError:
+    except OSError as exc:
         temp.unlink(missing_ok=True)
         forget(config)
+        return str(exc)
+    return None
+
+
+def _dump(value: object, handle: BinaryIO) -> None:
+    pickle.dump(value, handle, protocol=pickle.HIGHEST_PROTOCOL)
 
 
 def forget(config: SiteConfig) -> None:
