@@ -482,6 +482,12 @@ def _write(config: SiteConfig, env: jinja2.Environment, salt: str, pages: list[r
         result.pages = LazyPages(config.output_dir, [p.path for p in pages])
         return prints
 
+    batch = _PAGE_BATCH
+    if before and len(dirty) <= _FEW_PAGES:
+        # a few pages, of which the exports and listings are big: one at a time, the biggest first
+        # (as they were last time), so that no core is left with one at the end
+        dirty.sort(key=lambda page: -file_size(config.output_dir / output_file(page.path)))
+        batch = 1
     written = None
     if in_place and first is not None and before:
         dirty, written = _first_out(dirty, first, planned, copy_hashes, tree.old)
@@ -491,7 +497,7 @@ def _write(config: SiteConfig, env: jinja2.Environment, salt: str, pages: list[r
         tree.start()
     try:
         rendered = _render_to(tree, env, dirty, cache, None if before else salt, prints, progress, result.shown,
-                              _refs_of(result.site), written)
+                              _refs_of(result.site), written, batch)
         new_prints: dict[str, tuple[str, str]] = {}
         for page, outcome in zip(dirty, rendered):
             if isinstance(outcome, tuple):
@@ -588,11 +594,14 @@ def _first_out(dirty: list[render.Page], first: First, planned: dict[str, str], 
 def _render_to(tree: OutputTree, env: jinja2.Environment, pages: list[render.Page], cache: Cache,
                salt: str | None = None, prints: dict[str, str] | None = None,
                progress: Progress | None = None, shown: dict[str, render.Seen] | None = None,
-               refs: list[Ref] | None = None, written: Callable[[int], None] | None = None) -> list[str | tuple[str, int, str]]:
+               refs: list[Ref] | None = None, written: Callable[[int], None] | None = None,
+               batch: int | None = None) -> list[str | tuple[str, int, str]]:
     """Render pages into the folder being filled (in the workers): digests, or errors.
     The per-document fragments the workers make come back into the parent's (see render.Fragments).
     Given a salt, the workers also fingerprint each page, into `prints`, and say what it shows, into
-    `shown` (refs travel back as their positions in `refs`, see _RefCodes)."""
+    `shown` (refs travel back as their positions in `refs`, see _RefCodes). `batch`: pages a
+    worker takes at a time (_PAGE_BATCH)."""
+    batch = batch or _PAGE_BATCH
     fragments = render.fragments_of(env)
     render.warm_up(env, pages)  # compiled once here (or loaded from the cache), not in each worker
     codes = _RefCodes(refs or [])
@@ -614,9 +623,9 @@ def _render_to(tree: OutputTree, env: jinja2.Environment, pages: list[render.Pag
         return outcomes, fragments.take_new(), marks, founds
 
     outcomes: list[str | tuple[str, int, str]] = []
-    batches = [pages[i : i + _PAGE_BATCH] for i in range(0, len(pages), _PAGE_BATCH)]
+    batches = [pages[i : i + batch] for i in range(0, len(pages), batch)]
     results = parallel.ordered_map(job, batches, initializer=cache.reopen, chunksize=1,
-                                   inline_below=-(-parallel.INLINE_BELOW // _PAGE_BATCH))  # (as many pages)
+                                   inline_below=-(-parallel.INLINE_BELOW // batch))  # (as many pages)
     for batch, (done, made, marks, founds) in zip(batches, results):
         fragments.memo.update(made)
         outcomes += done
@@ -633,6 +642,14 @@ def _render_to(tree: OutputTree, env: jinja2.Environment, pages: list[render.Pag
 
 
 _PAGE_BATCH = 8  # pages a worker takes at a time
+_FEW_PAGES = 256  # an incremental build that renders no more takes them one at a time, the biggest first
+
+
+def file_size(path: Path) -> int:
+    try:
+        return path.stat().st_size
+    except OSError:
+        return 0
 
 
 def _refs_of(site: Site | None) -> list[Ref]:

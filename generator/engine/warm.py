@@ -28,8 +28,8 @@ from typing import Any, BinaryIO, Mapping
 from generator import parallel
 from generator.engine import live
 from generator.pages import render
-from generator.engine.pipeline import (BuildResult, BuildState, LazyPages, compiled_templates, copies_of, render_page, salt_of,
-                             search_words)
+from generator.engine.pipeline import (BuildResult, BuildState, LazyPages, compiled_templates, copies_of, file_size,
+                                       render_page, salt_of, search_words)
 from generator.content.cache import Cache, stamp_of
 from generator.content.config import SiteConfig
 from generator.diagnostics import Diagnostic
@@ -205,7 +205,7 @@ def _write(config: SiteConfig, state: BuildState, dirty: list[render.Page], cach
 
         # the few pages to render are the big ones (exports, listings): always on every core,
         # the biggest first (as they were last time), so that no core is left with one at the end
-        dirty = sorted(dirty, key=lambda page: -_size(config.output_dir / output_file(page.path)))
+        dirty = sorted(dirty, key=lambda page: -file_size(config.output_dir / output_file(page.path)))
         render.warm_up(state.env, dirty)  # compiled once here (from the cache), not in each worker
         outcomes = list(parallel.ordered_map(job, dirty, initializer=cache.reopen, chunksize=1, inline_below=4))
         prints: dict[str, tuple[str, str]] = {}
@@ -232,13 +232,6 @@ def _write(config: SiteConfig, state: BuildState, dirty: list[render.Page], cach
     result.rendered_pages = len(dirty)
     result.changed_paths = tuple(sorted(rel for rel, h in tree.files.items() if tree.old.get(rel) != h))
     return True
-
-
-def _size(path: Path) -> int:
-    try:
-        return path.stat().st_size
-    except OSError:
-        return 0
 
 
 def _stamps(root: Path, started: float | None) -> dict[str, str]:
