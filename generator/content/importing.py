@@ -1,4 +1,4 @@
-"""Threat-actor datasets -> actor profile files: MISP galaxy clusters and STIX 2.1 bundles.
+"""Threat-actor datasets -> actor profile files: MISP galaxy clusters and STIX 2.x bundles.
 
 Pure: :func:`read_dataset` turns a file's parsed JSON into entries, :func:`plan` turns
 entries and the site's current profile files (path -> text) into the text each imported
@@ -15,6 +15,9 @@ One group from two datasets becomes one profile when the data says so: the same 
 once an ATT&CK id (` - G0007`) is set aside, the same id, or a MISP `related` entry of
 type `same-as` (or `similar`, when it pairs exactly one entry with exactly one profile).
 Never because of a shared synonym, and never two entries of one dataset.
+
+A state the data names (a suspected sponsor, a victim) is one profile however it is spelt:
+STATE_NAMES holds the spellings of the real datasets (`US`, `United States`).
 """
 
 from __future__ import annotations
@@ -84,6 +87,40 @@ def _one_text(value: Any) -> str:
     return found[0] if found else ""
 
 
+# States the datasets name in more than one way, under the name a desk tags them by, with the
+# other spellings. It covers every state that MISP's threat-actor galaxy (pymispgalaxies'
+# threat-actor.json) names twice in `cfr-suspected-state-sponsor` and `cfr-suspected-victims`,
+# and the common short forms of the same states (`USA`, `DPRK`): a sponsor or a victim is one
+# state profile whatever the spelling, and the spellings are its aliases. Any other name is
+# taken as the data writes it. (pycountry was weighed and left: it does not know `Russia`,
+# `Iran (Islamic Republic of)` or `Korea (Republic of)`, its fuzzy search makes `Republic of
+# Korea` North Korea, and its names, `Korea, Democratic People's Republic of`, are no titles.)
+STATE_NAMES: dict[str, tuple[str, ...]] = {
+    "United States": ("US", "USA", "U.S.", "United States of America"),
+    "China": ("People's Republic of China", "PRC"),
+    "Russia": ("Russian Federation",),
+    "Iran": ("Iran (Islamic Republic of)", "Islamic Republic of Iran"),
+    "North Korea": ("Korea (Democratic People's Republic of)", "Democratic People's Republic of Korea", "DPRK"),
+    "South Korea": ("Korea (Republic of)", "Republic of Korea"),
+    "Philippines": ("The Philippines",),
+    "Lebanon": ("Lebonon",),  # a misspelling in the data's victims: read, never written as an alias
+}
+_MISSPELLINGS = frozenset({"lebonon"})
+_STATE_OF = {name_key(v): state for state, variants in STATE_NAMES.items() for v in (state, *variants)}
+
+
+def state_name(name: str) -> str:
+    """The one name of a state however the data spells it (`US` -> `United States`); any
+    name the table does not hold, as it is."""
+    return _STATE_OF.get(name_key(name), name.strip())
+
+
+def _spellings(name: str) -> tuple[str, ...]:
+    """Every spelling of the state `name` is, its own name first; a name the table does not hold alone."""
+    state = state_name(name)
+    return (state, *STATE_NAMES.get(state, ()))
+
+
 # ---- reading datasets
 
 def read_dataset(fmt: str, data: Any) -> tuple[list[Entry], int]:
@@ -138,7 +175,10 @@ def _read_stix(data: Any) -> tuple[list[Entry], int]:
         raise NotADataset(f"is not a STIX bundle (an object with `type: bundle` and a list of `objects`){hint}")
     objects = [o for o in data["objects"] if isinstance(o, dict) and isinstance(o.get("id"), str)]
     by_id = {o["id"]: o for o in objects}
-    collection = next((o.get("name") for o in objects if o.get("type") == "x-mitre-collection" and o.get("name")), "")
+    # the dataset: ATT&CK's collection (STIX 2.1 bundles) or matrix (its STIX 2.0 bundles), `Enterprise ATT&CK`
+    # either way, so that one bundle and the other are one dataset; else who made the groups
+    collection = next((o.get("name") for kind in ("x-mitre-collection", "x-mitre-matrix") for o in objects
+                       if o.get("type") == kind and isinstance(o.get("name"), str) and o.get("name")), "")
     creators = sorted({str(by_id[o["created_by_ref"]].get("name")) for o in objects
                        if o.get("type") in _STIX_KINDS and o.get("created_by_ref") in by_id})
     source = collection or (creators[0] if creators else "bundle")
@@ -165,13 +205,45 @@ def _read_stix(data: Any) -> tuple[list[Entry], int]:
             dataset=f"stix {source}", label=f"STIX {source}", id=o["id"].lower(), name=name,
             kind=_STIX_KINDS[o["type"]], external_id=attack,
             aliases=_texts(o.get("aliases")) + tuple(a for a in _texts(o.get("x_mitre_aliases")) if a not in _texts(o.get("aliases"))),
-            description=o.get("description") if isinstance(o.get("description"), str) else "",
+            description=_cited(o.get("description"), refs),
             refs=_texts([r.get("url") for r in refs]),
-            country=_one_text(o.get("country")),
-            confidence=str(o["confidence"]) if isinstance(o.get("confidence"), int) else "",
+            # what MISP's own STIX export (misp-stix) keeps of a galaxy cluster's meta, as `x_misp_*`
+            country=_one_text(o.get("country")) or _one_text(o.get("x_misp_country")),
+            sponsor=_one_text(o.get("x_misp_cfr_suspected_state_sponsor")),
+            victims=_texts(o.get("x_misp_cfr_suspected_victims")),
+            confidence=(str(o["confidence"]) if isinstance(o.get("confidence"), int)
+                        else _one_text(o.get("x_misp_attribution_confidence"))),
             relationships=tuple(dict.fromkeys(relationships.get(o["id"], []))),
         ))
     return entries, skipped
+
+
+_CITATIONS = re.compile(r"(?:\(Citation: ([^()]+)\))+")
+_CITATION = re.compile(r"\(Citation: ([^()]+)\)")
+
+
+def _cited(description: Any, refs: list[dict[str, Any]]) -> str:
+    """A STIX description with ATT&CK's citations, `(Citation: ESET Sednit Part 3)`, as links to
+    the external reference of that `source_name` (`([ESET Sednit Part 3](https://…))`); one
+    with no such reference or no URL stays as written."""
+    if not isinstance(description, str):
+        return ""
+    urls = {str(r.get("source_name")): str(r["url"]) for r in refs if isinstance(r.get("url"), str)
+            and _URL.match(r["url"])}
+
+    def link(name: str) -> str:
+        url = urls[name].replace("(", "%28").replace(")", "%29")
+        text = re.sub(r"([\\\[\]*_`])", r"\\\1", name)  # shown as written, never Markdown
+        return f"[{text}]({url})"
+
+    def run(found: re.Match[str]) -> str:
+        names = _CITATION.findall(found.group())
+        if not all(n in urls for n in names):
+            return found.group()
+        return ("" if found.start() == 0 or description[found.start() - 1].isspace() else " ") + \
+            "(" + "; ".join(link(n) for n in dict.fromkeys(names)) + ")"
+
+    return _CITATIONS.sub(run, description)
 
 
 # ---- the import record, in a profile's front-matter
@@ -446,17 +518,21 @@ def _add_states(managed: list[Profile], claims: Mapping[str, list[_Claim]], titl
     have = {name_key(p.title) for p in managed}
     for profile in list(managed):
         for entry in profile.entries:
-            key = name_key(entry.sponsor)
-            if not key or key == "unknown" or key in have or key in titles:
+            if not name_key(entry.sponsor) or name_key(entry.sponsor) == "unknown":
                 continue
-            have.add(key)
-            slug = slugify(entry.sponsor)
+            name, *others = _spellings(entry.sponsor)  # `US`, `USA`, `United States`: one state
+            keys = {name_key(n) for n in (name, *others)}
+            if keys & have or keys & titles:
+                continue
+            have |= keys
+            slug = slugify(name)
             while slug in taken:
                 slug = slug + "-state"
             taken.add(slug)
-            state = Entry(dataset=entry.dataset, label=entry.label, id=f"state:{key}", name=entry.sponsor, kind="state",
+            state = Entry(dataset=entry.dataset, label=entry.label, id=f"state:{name_key(name)}", name=name,
+                          kind="state", aliases=tuple(n for n in others if name_key(n) not in _MISSPELLINGS),
                           description="Named as a suspected state sponsor (`cfr-suspected-state-sponsor`).")
-            managed.append(Profile(f"content/actors/{slug}.md", entry.sponsor, [state], fresh={(state.dataset, state.id)}))
+            managed.append(Profile(f"content/actors/{slug}.md", name, [state], fresh={(state.dataset, state.id)}))
 
 
 def _names_of(profile: Profile) -> list[tuple[str, str]]:
@@ -514,9 +590,11 @@ def _relations(profile: Profile, claims: Mapping[str, list[_Claim]]) -> list[dic
         wanted = [("supported-by", entry.sponsor, "cfr-suspected-state-sponsor")] if entry.sponsor else []
         wanted += [("targets", v, "cfr-suspected-victims") for v in entry.victims]
         wanted += [(kind, target, "STIX relationship") for kind, target in entry.relationships]
-        for kind, target, field_name in wanted:
+        for kind, name, field_name in wanted:
             kinds = ("actor", "place") if kind in ("targets", "located-at") else ("actor",)
-            where = _resolve(target, kinds, claims)
+            # a state by the first of its spellings a profile holds (`Russia` for `Russian Federation`)
+            target, where = next(((n, w) for n in dict.fromkeys((*_spellings(name), name))
+                                  if (w := _resolve(n, kinds, claims)) is not None), (name, None))
             if where is None or where == profile.path or (kind, where) in out:
                 continue
             relation = {"type": kind, "target": target}

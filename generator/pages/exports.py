@@ -15,7 +15,10 @@ dates from the content and never the clock, so two builds give the same bytes.
   `confidence`), a `threat-actor` for militias and an `identity` for every other
   actor, a `location` per place with a known position, `relationship` objects for
   affiliations and `within`, and the official TLP 2.0 marking definitions. Ids are
-  UUIDv5 from slugs, so they stay the same from build to build.
+  UUIDv5 from slugs, so they stay the same from build to build. A report is
+  `published` at the start of its document's day and `modified` at the end of the
+  day of its last change, so MISP (misp-stix) reads it as a published event with
+  that `publish_timestamp` (see _stix_report).
 """
 
 from __future__ import annotations
@@ -419,9 +422,18 @@ def _page_reference(ref: Ref, site_title: str, urls: Urls) -> dict[str, str]:
     return {"source_name": site_title, "url": urls.absolute(page_path(ref))}
 
 
+def _end_of_day(day: dt.date) -> str:
+    return f"{day.isoformat()}T23:59:59.999Z"
+
+
 def _stix_report(doc: Document, refs: list[str], producer: str, site_title: str, language: str, urls: Urls) -> dict[str, Any]:
+    """`created` and `published` are the start of the day the document is dated, `modified`
+    the end of the day it was last changed (its `updated`, else its date): we know days,
+    not times. misp-stix makes an event `published` with `publish_timestamp` from a report's
+    `published` only when that differs from `modified` (MISP's own STIX 2.0 export writes
+    `published` equal to `modified` for an unpublished event); it reads no date of the event."""
     created = _stamp(doc.date)
-    modified = _stamp(max(doc.updated or doc.date, doc.date))
+    modified = _end_of_day(max(doc.updated or doc.date, doc.date))
     obj: dict[str, Any] = {
         "type": "report", "spec_version": "2.1", "id": stix_id("report", ref_key(doc.ref)),
         "created": created, "modified": modified, "created_by_ref": producer, "name": doc.title,
