@@ -168,6 +168,14 @@ class Drawings:
         return found
 
 
+def country_outline(place: Entity) -> str:
+    """The country of the map outline a place is drawn as (see svg.outline_name), or "": a place
+    whose profile's kind is `country`, or which has no kind, named (or aliased) as a country there."""
+    if place.type and place.type.casefold() != "country":
+        return ""
+    return svg.outline_name((place.title, *place.aliases))
+
+
 @dataclass(frozen=True)
 class Features:
     site: Site
@@ -176,7 +184,7 @@ class Features:
     affiliated_from: Mapping[Ref, tuple[Ref, ...]]  # actor -> actors whose profiles name it
     frame: svg.Frame | None  # the map of /places/: around every place with coordinates
     small: svg.Frame | None  # the same area, drawn for the side column of entity pages
-    points: tuple[tuple[float, float], ...]  # every place with coordinates
+    points: tuple[tuple[float, float], ...]  # every place with coordinates drawn as a dot (not as a country's shape)
     drawings: Drawings
 
     @classmethod
@@ -186,13 +194,20 @@ class Features:
         for source, targets in site.affiliations.items():
             for target in targets:
                 back[target].append(source)
-        points = [e.coordinates for e in site.entities.values() if e.kind == "place" and e.coordinates]
+        located = [e for e in site.entities.values() if e.kind == "place" and e.coordinates]
+        points = [e.coordinates for e in located]
         frame, small = svg.Frame.around(points, width=PLACES_MAP_WIDTH), svg.Frame.around(points, width=SIDE_MAP_WIDTH)
+        dotted = tuple(e.coordinates for e in located if not country_outline(e))
         return cls(site, urls, counts, {k: tuple(v) for k, v in back.items()},
-                   frame, small, tuple(points), drawings or Drawings())
+                   frame, small, dotted, drawings or Drawings())
 
     def _node(self, entity: Entity, weight: int) -> svg.Node:
         return svg.Node(f"{entity.kind}/{entity.slug}", entity.title, weight, entity.kind, self.urls.of(entity.ref))
+
+    def _place_node(self, entity: Entity, weight: int) -> svg.Node:
+        """A place on a map: a country's shape where the outline data has it (see country_outline), else a dot."""
+        return svg.Node(f"{entity.kind}/{entity.slug}", entity.title, weight, entity.kind, self.urls.of(entity.ref),
+                        area=country_outline(entity))
 
     # ------------------------------------------------------------------ page parts
 
@@ -208,7 +223,8 @@ class Features:
         return extra
 
     def _place_map(self, entity: Entity) -> Markup:
-        """A place and the places near it, zoomed in (at least PLACE_MAP_SPAN across), every one named."""
+        """A place and the places near it, zoomed in (at least PLACE_MAP_SPAN across), every one named;
+        a country drawn as its shape is shown whole."""
         lat, lon = entity.coordinates  # type: ignore[misc]
         places = sorted((e for e in self.site.entities_of_kind("place") if e.coordinates and e.ref != entity.ref),
                         key=lambda e: (e.title.casefold(), e.slug))
@@ -222,12 +238,14 @@ class Features:
         if not near:  # a place on its own (a country, a far town): show the way to its nearest neighbour
             nearest = min(places, key=lambda e: (away(e), e.title.casefold(), e.slug), default=None)
             near = [nearest] if nearest and away(nearest) <= NEAREST_DEGREES else []
-        frame = svg.Frame.around([(lat, lon), *(e.coordinates for e in near)],  # type: ignore[misc]
+        outline = country_outline(entity)
+        whole = svg.outline_corners(outline) if outline else ()
+        frame = svg.Frame.around([(lat, lon), *whole, *(e.coordinates for e in near)],  # type: ignore[misc]
                                  width=SIDE_MAP_WIDTH, min_span=PLACE_MAP_SPAN)
         assert frame is not None
         others = [e for e in places if frame.contains(*e.coordinates)]  # type: ignore[misc]
-        dots = [(self._node(entity, self.counts[entity.ref]), lat, lon)]
-        dots += [(self._node(e, self.counts[e.ref]), *e.coordinates) for e in others]  # type: ignore[misc]
+        dots = [(self._place_node(entity, self.counts[entity.ref]), lat, lon)]
+        dots += [(self._place_node(e, self.counts[e.ref]), *e.coordinates) for e in others]  # type: ignore[misc]
         around = f", with {', '.join(e.title for e in others)} nearby" if others else ""
         return Markup(self.drawings.draw(
             svg.map_svg, frame, dots, f"Where {entity.title} is", f"{entity.title} at {lat:.4f}, {lon:.4f}{around}.",
@@ -261,7 +279,7 @@ class Features:
 
     def _active_map(self, entity: Entity) -> Markup | str:
         places = [(self.site.entities[r], n) for r, n in self.site.co_places.get(entity.ref, ())]
-        dots = [(self._node(p, n), *p.coordinates) for p, n in places if p.coordinates][:ACTOR_MAP_LIMIT]
+        dots = [(self._place_node(p, n), *p.coordinates) for p, n in places if p.coordinates][:ACTOR_MAP_LIMIT]
         if not dots or self.small is None:
             return ""
         names = ", ".join(f"{node.label} ({node.weight})" for node, _, _ in dots[:10])
@@ -275,10 +293,12 @@ class Features:
         places = [e for e in self.site.entities_of_kind("place") if e.coordinates]
         if not places or self.frame is None:
             return {"map_svg": ""}
-        dots = [(self._node(p, self.counts[p.ref]), *p.coordinates) for p in places]  # type: ignore[misc]
+        dots = [(self._place_node(p, self.counts[p.ref]), *p.coordinates) for p in places]  # type: ignore[misc]
+        shaded = " (a country: its shape, darker with more)" if any(node.area for node, _, _ in dots) else ""
         return {"map_svg": Markup(svg.map_svg(
             self.frame, dots, "Places on the map",
-            f"{len(dots)} places with coordinates, each sized by its number of documents; the table below lists them all.",
+            f"{len(dots)} places with coordinates, each sized{shaded} by its number of documents; "
+            "the table below lists them all.",
             ident="places-map", max_width=PLACES_MAP_MAX))}
 
     def filters(self) -> dict[str, Any]:
@@ -387,9 +407,9 @@ class Features:
         relations = [self._relation_edge(rel, a, b) for rel, a, b in stated]
         picture, legend = "", ""
         if drawn:
-            picture = Markup(svg.network([self._node(e, self.counts[e.ref]) for e in actors],
-                                         [self._node(e, self.counts[e.ref]) for e in places], edges, affiliations,
-                                         relations=relations))
+            picture = Markup(svg.responsive_network([self._node(e, self.counts[e.ref]) for e in actors],
+                                                    [self._node(e, self.counts[e.ref]) for e in places], edges,
+                                                    affiliations, relations=relations))
             legend = Markup(svg.relation_legend(relations))
         rows = []
         for entity in (*actors, *places):

@@ -6,9 +6,13 @@ JavaScript. Every SVG is `role="img"` (`role="document"` when it holds links: se
 _named) with a <title> and a <desc> that says in words what it shows, and the pages list the same facts as text beside it.
 Each node and dot has its name as a tooltip; map dots and their names link to
 the place's page (out of the tab order: the text lists beside link to every page).
+A place that is a country of the outline data is drawn as that country's shape,
+shaded by weight, rather than as a dot (see Node.area).
 
 Map names are placed at build time so that none overlaps another or a dot
 (beside the dot, else on a leader line, else as a numbered key entry).
+/graph/ is drawn twice, wide and for a phone, and a <style> in the drawing shows one
+by the width of the screen (see responsive_network).
 Maps use an equirectangular projection over the bounding box of the places,
 with x scaled by the cosine of the middle latitude, on a simplified outline of
 the region from Natural Earth (public domain), vendored in theme/data/region.json.
@@ -22,7 +26,7 @@ import math
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import Iterable, Sequence
+from typing import Iterable, Mapping, Sequence
 
 REGION = Path(__file__).parent.parent / "theme" / "data" / "region.json"
 EGO_LIMIT = 12  # co-actors drawn around an actor (affiliations are added on top)
@@ -32,6 +36,7 @@ NETWORK_EDGE_LIMIT = 160
 
 
 Box = tuple[float, float, float, float]  # left, top, right, bottom
+Point = tuple[float, float]  # x, y
 
 
 @dataclass(frozen=True)
@@ -41,6 +46,7 @@ class Node:
     weight: int  # documents (or documents in common)
     kind: str  # "actor" | "place"
     href: str = ""  # its page, when the drawing links to it
+    area: str = ""  # on maps: the country of the outline data (see outline_name) drawn for it, instead of a dot
 
 
 def _num(x: float) -> str:
@@ -297,6 +303,31 @@ def _text_lines(css: str, x: float, y: float, anchor: str, lines: Sequence[str],
 # --------------------------------------------------------------------------- the whole network
 
 
+NARROW_BELOW = "40rem"  # /graph/: the narrow drawing below this width of the screen, the wide one from it
+NARROW_WRAP = 16  # characters on a line of a name in the narrow drawing
+NARROW_GAP = 110.0  # between its two columns of dots, at least: wider when the names leave room
+NARROW_WIDTH = 380.0  # the narrow drawing's width in user units, when its names allow
+NARROW_MAX = "28rem"  # and no wider than this: on a screen just under NARROW_BELOW, names of about 14 px
+
+
+def responsive_network(
+    actors: Sequence[Node],
+    places: Sequence[Node],
+    edges: Sequence[tuple[str, str, int]],
+    affiliations: Sequence[tuple[str, str]],
+    relations: Sequence[RelationEdge] = (),
+) -> str:
+    """The network drawn twice: wide (id `network`), and narrow for a phone (`network-narrow`),
+    with names at a size a phone can read; a <style> in the narrow one shows one of them,
+    by the width of the screen (the other is `display:none`, so out of the accessibility tree too)."""
+    wide = network(actors, places, edges, affiliations, relations=relations)
+    narrow = network(actors, places, edges, affiliations, ident="network-narrow", relations=relations, narrow=True)
+    swap = (f"<style>@media (min-width:{NARROW_BELOW}){{svg.figure-svg.network-narrow{{display:none}}}}"
+            f"@media not all and (min-width:{NARROW_BELOW}){{svg.figure-svg.network{{display:none}}}}</style>")
+    opening, title, desc, rest = narrow.split("\n", 3)
+    return "\n".join((wide, opening, title, desc, swap, rest))
+
+
 def network(
     actors: Sequence[Node],
     places: Sequence[Node],
@@ -304,6 +335,7 @@ def network(
     affiliations: Sequence[tuple[str, str]],
     ident: str = "network",
     relations: Sequence[RelationEdge] = (),
+    narrow: bool = False,
 ) -> str:
     """Actors on the left, places on the right, strongest at the middle of each side.
 
@@ -311,33 +343,51 @@ def network(
     or actor–actor; `affiliations` (actor key, actor key) are dashed arcs;
     `relations` between drawn nodes are wider arcs (or bowed curves across) in
     the style of their family, with an arrowhead at the target where directed.
+    `narrow`: for a phone (class `network-narrow`): straight columns at least NARROW_GAP
+    apart, names on up to two lines outside them, arcs kept between the columns; about
+    NARROW_WIDTH units wide, so that its 12-unit names are 11 px on a 390 px screen.
     """
-    row, width = 24.0, 780.0
+    row = 32.0 if narrow else 24.0
+    size, line = (12.0, 13.0) if narrow else (11.0, 0.0)
     rows = max(len(actors), len(places), 1)
     height = rows * row + 40
     cy = height / 2
-    pos: dict[str, tuple[float, float, str]] = {}
     most = max((n.weight for n in (*actors, *places)), default=0) or 1
+    radii = {node.key: 3 + 7 * math.sqrt(node.weight / most) for node in (*actors, *places)}
+    names = {n.key: _wrap(n.label, NARROW_WRAP) if narrow else [n.label] for n in (*actors, *places)}
+    reach_of = {k: max(_text_width(t, size) for t in lines) for k, lines in names.items()}
+    if narrow:  # the columns where the longest names end, as far apart as NARROW_WIDTH allows
+        left_x = max([reach_of[n.key] + radii[n.key] + 10 for n in actors], default=100.0)
+        right_part = max([reach_of[n.key] + radii[n.key] + 10 for n in places], default=100.0)
+        gap = max(NARROW_GAP, NARROW_WIDTH - left_x - right_part)
+        width, right_x = left_x + gap + right_part, left_x + gap
+    else:
+        gap, left_x, width = 0.0, 230.0, 780.0
+        right_x = width - 230
+    bend = 0.0 if narrow else 70.0
+    pos: dict[str, tuple[float, float, str]] = {}
     for side, nodes in (("left", actors), ("right", places)):
         for i, node in enumerate(_middle_out(nodes)):
             y = cy + (i - (len(nodes) - 1) / 2) * row
             t = (y - cy) / (height / 2)
-            x = 230 + 70 * t * t if side == "left" else width - 230 - 70 * t * t
+            x = left_x + bend * t * t if side == "left" else right_x - bend * t * t
             pos[node.key] = (x, y, side)
+    cap = gap * 0.8 if narrow else math.inf  # how far an arc may bow towards the other column
     heaviest = max((w for _, _, w in edges), default=0) or 1
     desc = (f"The {_plural(len(actors), 'actor')} and {_plural(len(places), 'place')} with the most documents, "
             f"linked when they appear in the same documents (thicker lines: more documents in common)"
             + ("; dashed lines are affiliations from actor profiles" if affiliations else "")
             + ("; patterned lines are the relations profiles state" if relations else "") + ".")
-    radii = {node.key: 3 + 7 * math.sqrt(node.weight / most) for node in (*actors, *places)}
-    reach = [pos[n.key][0] - radii[n.key] - 6 - _text_width(n.label, 11.0) for n in actors]  # names whole:
-    reach += [pos[n.key][0] + radii[n.key] + 6 + _text_width(n.label, 11.0) for n in places]  # the picture grows
+    reach = [pos[n.key][0] - radii[n.key] - 6 - reach_of[n.key] for n in actors]  # names whole:
+    reach += [pos[n.key][0] + radii[n.key] + 6 + reach_of[n.key] for n in places]  # the picture grows
     left, right = min([4.0, *reach]) - 4, max([width - 4, *reach]) + 4
     relations = [e for e in relations if e.source in pos and e.target in pos]
     labels = {n.key: n.label for n in (*actors, *places)}
     if relations:
         desc += " Relations: " + "; ".join(f"{labels[e.source]}: {e.wording} {labels[e.target]}" for e in relations) + "."
-    out = _svg_open(ident, right - left, height, "figure-svg network", "Network of actors and places", desc, left=left)
+    css = "figure-svg network-narrow" if narrow else "figure-svg network"
+    out = _svg_open(ident, right - left, height, css, "Network of actors and places", desc, left=left,
+                    extra=f' style="max-width:{NARROW_MAX}"' if narrow else "")
     if relations:
         out += _rel_defs(ident, relations)
     for a, b, w in edges:
@@ -347,14 +397,15 @@ def network(
             dx = (x2 - x1) / 2
             out.append(f'<path class="g-edge" {stroke} d="M{_num(x1)} {_num(y1)}C{_num(x1 + dx)} {_num(y1)} {_num(x2 - dx)} {_num(y2)} {_num(x2)} {_num(y2)}"/>')
         else:
-            out.append(f'<path class="g-edge" {stroke} d="{_arc(x1, y1, x2, y2, s1, 40)}"/>')
+            out.append(f'<path class="g-edge" {stroke} d="{_arc(x1, y1, x2, y2, s1, 40, cap)}"/>')
     for a, b in affiliations:
         (x1, y1, s1), (x2, y2, _) = pos[a], pos[b]
-        out.append(f'<path class="g-aff" d="{_arc(x1, y1, x2, y2, s1, 70)}"/>')
+        out.append(f'<path class="g-aff" d="{_arc(x1, y1, x2, y2, s1, 70, cap)}"/>')
     for edge in relations:
         (x1, y1, s1), (x2, y2, s2) = pos[edge.source], pos[edge.target]
         if s1 == s2:  # within a column: an arc bowing further than the affiliations'
-            qx, qy = (max(x1, x2) + 100 + 0.35 * abs(y2 - y1)) if s1 == "left" else (min(x1, x2) - 100 - 0.35 * abs(y2 - y1)), (y1 + y2) / 2
+            push = min(100 + 0.35 * abs(y2 - y1), cap)
+            qx, qy = (max(x1, x2) + push) if s1 == "left" else (min(x1, x2) - push), (y1 + y2) / 2
         else:  # across: bowed off the straight line, clear of the co-occurrence curve
             qx, qy = (x1 + x2) / 2, (y1 + y2) / 2 - 36
         out.append(_rel_path(ident, edge, labels, x1, y1, qx, qy, x2, y2, radii[edge.target] + 1.5))
@@ -364,7 +415,8 @@ def network(
         out.append(_dot(node, f'<circle class="g-node g-{node.kind}" cx="{_num(x)}" cy="{_num(y)}" r="{_num(r)}"',
                          _plural(node.weight, "document")))
         lx, anchor = (x - r - 6, "end") if side == "left" else (x + r + 6, "start")
-        out.append(f'<text class="g-label" x="{_num(lx)}" y="{_num(y + 4)}" text-anchor="{anchor}">{_esc(node.label)}</text>')
+        lines = names[node.key]
+        out.append(_text_lines("g-label", lx, y + 4 - line * (len(lines) - 1) / 2, anchor, lines, line))
     out.append("</svg>")
     return _named("\n".join(out))
 
@@ -380,9 +432,9 @@ def _middle_out(nodes: Sequence[Node]) -> list[Node]:
     return column
 
 
-def _arc(x1: float, y1: float, x2: float, y2: float, side: str, bulge: float) -> str:
-    """A curve between two nodes of one column, bowing towards the middle of the drawing."""
-    push = bulge + 0.35 * abs(y2 - y1)
+def _arc(x1: float, y1: float, x2: float, y2: float, side: str, bulge: float, cap: float = math.inf) -> str:
+    """A curve between two nodes of one column, bowing towards the middle of the drawing (at most `cap`)."""
+    push = min(bulge + 0.35 * abs(y2 - y1), cap)
     qx = max(x1, x2) + push if side == "left" else min(x1, x2) - push
     return f"M{_num(x1)} {_num(y1)}Q{_num(qx)} {_num((y1 + y2) / 2)} {_num(x2)} {_num(y2)}"
 
@@ -485,26 +537,67 @@ def _country_spots(frame: Frame) -> list[tuple[str, float, float]]:
     return spots
 
 
+@lru_cache(maxsize=1)
+def _country_names() -> dict[str, str]:
+    return {name.casefold(): name for name, _, _ in _region()}
+
+
+def outline_name(names: Iterable[str]) -> str:
+    """The country of the outline data that one of `names` (a place's name and aliases) names,
+    compared without case; "" when none does."""
+    countries = _country_names()
+    return next((countries[n.casefold()] for n in names if n.casefold() in countries), "")
+
+
+def _rings_path(frame: Frame, rings: tuple[tuple[tuple[float, float], ...], ...]) -> str:
+    """The `d` of a country's rings projected on the frame (the rings that reach into it)."""
+    parts = []
+    for ring in rings:
+        lons, lats = [p[0] for p in ring], [p[1] for p in ring]
+        if max(lons) < frame.west or min(lons) > frame.east or max(lats) < frame.south or min(lats) > frame.north:
+            continue
+        points: list[str] = []
+        for lon, lat in ring:
+            x, y = frame.project(lat, lon)
+            point = f"{_num(x)} {_num(y)}"
+            if not points or points[-1] != point:
+                points.append(point)
+        parts.append("M" + "L".join(points) + "Z")
+    return "".join(parts)
+
+
+def outline_corners(name: str) -> tuple[tuple[float, float], ...]:
+    """The south-west and north-east corners (lat, lon) of the outline data's country `name`
+    (what a map must take in to show it whole); () when it has no such country."""
+    for country, rings, _ in _region():
+        if country == name:
+            lons, lats = [p[0] for r in rings for p in r], [p[1] for r in rings for p in r]
+            return (min(lats), min(lons)), (max(lats), max(lons))
+    return ()
+
+
+@lru_cache(maxsize=256)
+def _country_rings(frame: Frame, name: str) -> tuple[tuple[Point, ...], ...]:
+    """The outline data's country `name` projected on the frame, ring by ring."""
+    return next((tuple(tuple(frame.project(lat, lon) for lon, lat in ring) for ring in rings)
+                 for country, rings, _ in _region() if country == name), ())
+
+
+@lru_cache(maxsize=256)
+def _country_path(frame: Frame, name: str) -> str:
+    """The `d` of the outline data's country `name` on the frame; "" when it is not in view."""
+    return next((_rings_path(frame, rings) for country, rings, _ in _region() if country == name), "")
+
+
 @lru_cache(maxsize=64)
 def land(frame: Frame, labels: bool = True) -> str:
     """The outline layer of a frame: one path per country, with their names where there is room
     (`labels`; maps with places place the names themselves, clear of the places' labels)."""
     out = [f'<rect class="map-sea" width="{_num(frame.width)}" height="{_num(frame.height)}"/>']
     for name, rings, label in _region():
-        parts = []
-        for ring in rings:
-            lons, lats = [p[0] for p in ring], [p[1] for p in ring]
-            if max(lons) < frame.west or min(lons) > frame.east or max(lats) < frame.south or min(lats) > frame.north:
-                continue
-            points: list[str] = []
-            for lon, lat in ring:
-                x, y = frame.project(lat, lon)
-                point = f"{_num(x)} {_num(y)}"
-                if not points or points[-1] != point:
-                    points.append(point)
-            parts.append("M" + "L".join(points) + "Z")
-        if parts:
-            out.append(f'<path class="map-land" d="{"".join(parts)}"/>')
+        d = _rings_path(frame, rings)
+        if d:
+            out.append(f'<path class="map-land" d="{d}"/>')
     if labels:
         out += [f'<text class="map-country" x="{_num(x)}" y="{_num(y)}" text-anchor="middle">{_esc(name)}</text>'
                 for name, x, y in _country_spots(frame)]
@@ -548,27 +641,37 @@ def map_svg(
 ) -> str:
     """Places as dots sized by weight on the outline; `here` (a node key) is marked.
 
-    Every dot is named: beside it where its name fits (see :func:`_place_labels`),
-    else at the end of a leader line, else by a number listed in a key under the
-    map. A dot with an `href` links to it, and so does its name. With `base_href`
-    the outline is the :func:`base_map` file at that address (whose `backdrop`
-    dots the names keep clear of), else it is drawn inline. `data-bounds` on the
-    <svg> gives the degrees shown (west south east north).
+    A place with an `area` in view is drawn as that country's shape instead, shaded
+    darker the more its weight, and named at its point (its coordinates) where the
+    name fits. Every place is named: beside its dot where its name fits (see
+    :func:`_place_labels`), else at the end of a leader line, else by a number listed
+    in a key under the map. A place with an `href` links to it (its dot or shape, and
+    its name). With `base_href` the outline is the :func:`base_map` file at that
+    address (whose `backdrop` dots the names keep clear of), else it is drawn inline.
+    `data-bounds` on the <svg> gives the degrees shown (west south east north).
     """
     size = frame.font_size
     most = max((n.weight for n, _, _ in dots), default=0) or 1
     ranked = sorted(dots, key=lambda d: (d[0].key != here, -d[0].weight, d[0].label.casefold(), d[0].key))
     unit = frame.width / 640
-    spots = []
+    spots, shapes, rings = [], {}, {}  # spot index -> the `d` of its country, and its rings projected
     for node, lat, lon in ranked:
         x, y = frame.project(lat, lon)
-        r = max(6.0, 9.0 * unit) if node.key == here else max(2.5, (3 + 8 * math.sqrt(node.weight / most)) * unit * 1.2)
+        shape = _country_path(frame, node.area) if node.area else ""
+        if shape:
+            shapes[len(spots)], rings[len(spots)] = shape, _country_rings(frame, node.area)
+            r = 0.0  # a point, not a dot: names may go over the shape, and its own name on the point
+        elif node.key == here:
+            r = max(6.0, 9.0 * unit)
+        else:
+            r = max(2.5, (3 + 8 * math.sqrt(node.weight / most)) * unit * 1.2)
         spots.append((node, x, y, r))
-    obstacles = [(x, y, r) for _, x, y, r in spots]
+    obstacles = [(x, y, r) for i, (_, x, y, r) in enumerate(spots) if i not in shapes]
     obstacles += [(x, y, BACKDROP_R) for x, y in (frame.project(lat, lon) for lat, lon in sorted(set(backdrop)))
                   if 0 <= x <= frame.width and 0 <= y <= frame.height]
-    layout = _place_labels(frame.width, frame.height, [(node.label, x, y, r) for node, x, y, r in spots], obstacles, size)
-    named = {text.casefold() for text, *_ in layout.labels}
+    layout = _place_labels(frame.width, frame.height, [(node.label, x, y, r) for node, x, y, r in spots], obstacles, size,
+                           areas=rings)
+    named = {text.casefold() for text, *_ in layout.labels} | {spots[i][0].area.casefold() for i in shapes}
     countries = _country_labels(frame, size * 0.85, layout.boxes, obstacles, named)
     key_rows, key_height = _key(frame.width, frame.height, [(n, spots[i][0].label) for i, n in layout.numbered], size)
     height = frame.height + key_height
@@ -579,15 +682,30 @@ def map_svg(
                f"svg.figure-svg.map text.map-country{{font-size:{_num(size * 0.85)}px!important}}"
                f"svg.figure-svg.map text.map-num{{font-weight:700}}"
                f".map-leader{{stroke:#2b3138;stroke-width:{_num(max(1.2, unit * 1.5))}}}"
-               f"@media (prefers-color-scheme:dark){{.map-leader{{stroke:#c9d1d9}}}}</style>")
+               + (f".map-area{{fill:var(--place);stroke:var(--place);stroke-width:{_num(max(1.0, unit * 1.4))};"
+                  f"stroke-linejoin:round}}.map-area:hover{{stroke-width:{_num(max(2.0, unit * 2.8))}}}"
+                  f".map-area.map-area-here{{fill:#c62828;stroke:#c62828;stroke-width:{_num(max(2.0, unit * 2.8))}}}"
+                  # dark: the light place colour, fainter, so that the dots on a shape stand out
+                  ":root[data-theme=dark] .map-area{opacity:.6}"
+                  "@media (prefers-color-scheme:dark){:root:not([data-theme=light]) .map-area{opacity:.6}}"
+                  if shapes else "")
+               + "@media (prefers-color-scheme:dark){.map-leader{stroke:#c9d1d9}}</style>")
     if base_href:
         out.append(f'<image href="{_esc(base_href)}" width="{_num(frame.width)}" height="{_num(frame.height)}"/>')
     else:
         out.append(land(frame, labels=False))
+    for i, shape in sorted(shapes.items(), key=lambda item: (spots[item[0]][0].key == here, item[0])):
+        node = spots[i][0]  # under everything else, the marked place's last: its border on top
+        css = "map-area map-area-here" if node.key == here else "map-area"
+        shade = 0.2 if node.key == here else 0.14 + 0.36 * math.sqrt(node.weight / most)
+        tip = node.label + ("" if node.key == here else f": {_plural(node.weight, 'document')}")
+        out.append(_link(node, f'<path class="{css}" fill-opacity="{shade:.2f}" d="{shape}">'
+                               f'<title>{_esc(tip)}</title></path>'))
     out.extend(countries)
     for x1, y1, x2, y2 in layout.leaders:
         out.append(f'<line class="map-leader" x1="{_num(x1)}" y1="{_num(y1)}" x2="{_num(x2)}" y2="{_num(y2)}"/>')
-    drawn = [s for s in spots if s[0].key != here] + [s for s in spots if s[0].key == here]
+    drawn = [s for i, s in enumerate(spots) if i not in shapes and s[0].key != here]
+    drawn += [s for i, s in enumerate(spots) if i not in shapes and s[0].key == here]
     for node, x, y, r in drawn:  # heaviest first, so small dots stay on top; the marked place last of all
         css = "map-dot map-here" if node.key == here else "map-dot"
         dot = _dot(node, f'<circle class="{css}" cx="{_num(x)}" cy="{_num(y)}" r="{_num(r)}"',
@@ -689,51 +807,110 @@ def _candidates(x: float, y: float, r: float, width: float, size: float, far: bo
                 yield at("middle", px, py + asc + 1, leader)
 
 
-def _place_labels(width: float, height: float, dots: Sequence[tuple[str, float, float, float]],
-                  obstacles: Sequence[tuple[float, float, float]], size: float) -> _Layout:
-    """Names for `dots` (label, x, y, r), most important first, where no name overlaps another
-    name, a leader line or any dot (`obstacles`: x, y, r) and none leaves the picture.
+_AREA_STEPS = sorted(((dx, dy) for dx in range(-6, 7) for dy in range(-6, 7)),
+                     key=lambda s: (math.hypot(s[0] * 1.2, s[1] * 0.7), s))  # (in 1.2 and 0.7 ems) nearest first
 
-    Three passes, so that a close pair does not push the second name far away before
-    every dot has had its turn beside itself: names beside their dots; then names at the
-    end of leader lines; then numbers (beside, else on a leader), listed in the key.
+
+def _area_candidates(x: float, y: float, width: float, size: float, far: bool, rings: Sequence[Sequence[Point]]):
+    """Where the name of a country drawn as a shape may go: centred on its point (x, y), else
+    on points near it inside the shape (`rings`, projected), nearer first; with `far`, at the
+    end of a leader line from its point (when there is no room left on the shape)."""
+    if far:
+        yield from _candidates(x, y, 0.0, width, size, True)
+        return
+    asc, desc = ASCENT * size, DESCENT * size
+    mid = (asc - desc) / 2
+    for dx, dy in _AREA_STEPS:
+        cx, cy = x + dx * 1.2 * size, y + dy * 0.7 * size
+        if (dx, dy) == (0, 0) or _inside(cx, cy, rings):
+            yield "middle", cx, cy + mid, (cx - width / 2, cy + mid - asc, cx + width / 2, cy + mid + desc), None
+
+
+def _inside(x: float, y: float, rings: Sequence[Sequence[Point]]) -> bool:
+    """Whether (x, y) is inside the rings (even-odd: a crossing count)."""
+    inside = False
+    for ring in rings:
+        for (x1, y1), (x2, y2) in zip(ring, [*ring[1:], ring[0]]):
+            if (y1 > y) != (y2 > y) and x < x1 + (y - y1) * (x2 - x1) / (y2 - y1):
+                inside = not inside
+    return inside
+
+
+MAKE_ROOM_LIMIT = 24  # names still without a place that may move a neighbour's (a crowded map numbers the rest)
+
+
+def _place_labels(width: float, height: float, dots: Sequence[tuple[str, float, float, float]],
+                  obstacles: Sequence[tuple[float, float, float]], size: float,
+                  areas: Mapping[int, Sequence[Sequence[Point]]] | None = None) -> _Layout:
+    """Names for `dots` (label, x, y, r), most important first, where no name overlaps another
+    name, a leader line or any dot (`obstacles`: x, y, r) and none leaves the picture. The
+    `areas` (index -> projected rings) are countries drawn as shapes: each is named on its
+    point or elsewhere inside its shape, else on a leader line, once every dot is named.
+
+    Passes, so that a close pair does not push the second name far away before every dot
+    has had its turn beside itself: names beside their dots; then names at the end of
+    leader lines; then the shapes' names (on the shape, then on leaders); then, for a name
+    still without a place, one nearby name moved to make room; then numbers (beside, else
+    on a leader), listed in the key.
     """
-    boxes: list[Box] = []
-    leaders: list[tuple[float, float, float, float]] = []
+    areas = areas or {}
+    where: dict[int, tuple[Box, tuple[float, float, float, float] | None]] = {}  # a placed name's box and leader
     placed: dict[int, tuple[str, float, float, str, str]] = {}
     numbered: list[tuple[int, int]] = []
 
     def fits(box: Box, leader) -> bool:
         if box[0] < 1 or box[1] < 1 or box[2] > width - 1 or box[3] > height - 1:
             return False
+        boxes = [b for b, _ in where.values()]
         if any(_overlaps(box, b) for b in boxes) or any(_hits_circle(box, *o) for o in obstacles):
             return False
-        if any(_crosses(seg, box) for seg in leaders):
+        if any(_crosses(seg, box) for _, seg in where.values() if seg):
             return False
         return leader is None or not any(_crosses(leader, b) for b in boxes)
 
     def put(i: int, text: str, css: str, far: bool) -> bool:
         _, x, y, r = dots[i]
-        for anchor, lx, ly, box, leader in _candidates(x, y, r, _text_width(text, size), size, far):
+        wide = _text_width(text, size)
+        spots = _area_candidates(x, y, wide, size, far, areas[i]) if i in areas else _candidates(x, y, r, wide, size, far)
+        for anchor, lx, ly, box, leader in spots:
             if fits(box, leader):
-                boxes.append(box)
-                if leader:
-                    leaders.append(leader)
+                where[i] = (box, leader)
                 placed[i] = (text, lx, ly, anchor, css)
                 return True
         return False
 
-    for far in (False, True):
-        for i, (label, *_) in enumerate(dots):
-            if i not in placed:
-                put(i, label, "map-label", far)
-    for i in range(len(dots)):
+    def anywhere(i: int, text: str, css: str = "map-label") -> bool:
+        return put(i, text, css, False) or put(i, text, css, True)
+
+    def make_room(i: int) -> bool:
+        """Move the name of one of the nearest dots so that dot i's name fits, both named."""
+        _, x, y, _ = dots[i]
+        near = sorted(where, key=lambda j: (math.hypot(dots[j][1] - x, dots[j][2] - y), j))[:6]
+        for j in near:
+            kept = where.pop(j), placed.pop(j)
+            if anywhere(i, dots[i][0]) and anywhere(j, kept[1][0], kept[1][4]):
+                return True
+            where.pop(i, None), placed.pop(i, None)
+            where[j], placed[j] = kept
+        return False
+
+    turns = sorted(range(len(dots)), key=lambda i: i in areas)
+    for shapes in (False, True):  # the dots first: a shape has room for its name elsewhere
+        for far in (False, True):
+            for i in turns:
+                if i not in placed and (i in areas) == shapes:
+                    put(i, dots[i][0], "map-label", far)
+    for i in [i for i in turns if i not in placed][:MAKE_ROOM_LIMIT]:
+        make_room(i)
+    for i in turns:
         if i not in placed:
             number = len(numbered) + 1
             numbered.append((i, number))
-            put(i, str(number), "map-num", False) or put(i, str(number), "map-num", True)
+            anywhere(i, str(number), "map-num")
     order = sorted(placed)
-    return _Layout(tuple(placed[i] for i in order), tuple(order), tuple(boxes), tuple(leaders), tuple(numbered))
+    boxes = tuple(where[i][0] for i in order)
+    leaders = tuple(seg for i in order if (seg := where[i][1]))
+    return _Layout(tuple(placed[i] for i in order), tuple(order), boxes, leaders, tuple(numbered))
 
 
 def _country_labels(frame: Frame, size: float, boxes: Sequence[Box], obstacles: Sequence[tuple[float, float, float]],
