@@ -1,7 +1,7 @@
 """Run the benchmark: cold builds against the floor, and every single edit as a build and in the preview.
 
     python -m benchmarks [--sizes 1000 10000] [--runs 3] [--peers [hugo,pelican,mkdocs]] [--out benchmarks/RESULTS.md]
-                         [--work DIR] [--edits-only] [--search [--pagefind BIN]]
+                         [--work DIR] [--edits-only | --pages-only] [--search [--pagefind BIN]]
 
 Corpora come from ../shared/bench/make_corpus.py (deterministic). Every number
 is the median of --runs whole-process runs; peak memory is the child's max RSS.
@@ -10,6 +10,9 @@ times other generators on the same corpus (see benchmarks/peers.py). The edits (
 summary, new article, tag, deletion, profile, no-op) are defined and timed in benchmarks/edits.py;
 --edits-only leaves out the floor and the cold repeats (one cold build makes the site).
 --search adds a reader's first search queries in a headless Chromium (benchmarks/search.py).
+Every run also reports the page sizes of each size's cold build output (benchmarks/pages.py:
+the largest HTML page, the HTML pages over the 400 KB budget, the largest other file);
+--pages-only makes only that: one cold build per size, no floor, no edits, no preview.
 """
 
 from __future__ import annotations
@@ -29,7 +32,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
-from benchmarks import edits, peers, search
+from benchmarks import edits, pages, peers, search
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
@@ -87,6 +90,7 @@ class Result:
     figures: dict[str, float]  # the summary table's columns (see `table`)
     edits: dict[str, edits.Figures]  # by edit kind (see edits.LABELS)
     load: tuple[float, float]  # the 1-minute load average before and after
+    pages: pages.Sizes  # of the cold build's output, before any edit
 
 
 def repeated(cmd: list[str], runs: int, reset: Callable[[], None]) -> tuple[float, int]:
@@ -109,13 +113,19 @@ def floor(site: Path, n: int, runs: int) -> dict[str, float]:
     return r
 
 
-def measure(n: int, runs: int, peer_names: list[str], edits_only: bool) -> Result:
+def measure(n: int, runs: int, peer_names: list[str], edits_only: bool, pages_only: bool = False) -> Result:
     site = corpus(n)
     out = WORK / f"out-{n}"
     load = os.getloadavg()[0]
-    r: dict[str, float] = {"n": n, **({} if edits_only else floor(site, n, runs))}
-    r["cold"], r["cold_mb"] = repeated(build_cmd(site, out), 1 if edits_only else runs, lambda: clean(site, out))
+    r: dict[str, float] = {"n": n, **({} if edits_only or pages_only else floor(site, n, runs))}
+    r["cold"], r["cold_mb"] = repeated(build_cmd(site, out), 1 if edits_only or pages_only else runs,
+                                       lambda: clean(site, out))
+    sizes = pages.sizes(out)  # the cold build's output, before any edit
     figures = {"cold": edits.Figures(build=r["cold"], build_mb=int(r["cold_mb"]))}
+    if pages_only:
+        if peer_names:
+            r.update(peers.times(peer_names, corpus(n, plain=True), PEERS_VENV, runs, run))
+        return Result(n, r, figures, (load, os.getloadavg()[0]), sizes)
     edits.build_figures(site, out, n, runs, run, build_cmd(site, out), figures)
     edits.preview_figures(site, WORK / f"serve-{n}", n, runs, REPO, figures)
     # the summary table's edit columns, from the edits' figures
@@ -124,7 +134,7 @@ def measure(n: int, runs: int, peer_names: list[str], edits_only: bool) -> Resul
     r["serve_title_all_ms"] = figures["title"].rebuild_ms
     if peer_names:
         r.update(peers.times(peer_names, corpus(n, plain=True), PEERS_VENV, runs, run))
-    return Result(n, r, figures, (load, os.getloadavg()[0]))
+    return Result(n, r, figures, (load, os.getloadavg()[0]), sizes)
 
 
 def table(results: list[dict[str, float]], peer_names: list[str]) -> str:
@@ -205,9 +215,15 @@ def report(args: argparse.Namespace, results: list[Result], peer_names: list[str
     about_peers = ("Peers, cold builds of the same documents (`make_corpus.py --plain`), each pip-installed by "
                    "name into a throwaway virtualenv; \"peer / ours\" > 1 means we are faster:\n\n"
                    + peers.describe(peer_names, versions)) if peer_names else ""
-    summary = "" if args.edits_only else f"## Cold builds against the floor\n\n{table([r.figures for r in results], peer_names)}"
-    return "\n\n".join(part for part in (head, about_peers, summary, edits_section(results, "hugo" in peer_names))
-                       if part) + "\n"
+    summary = ("" if args.edits_only or args.pages_only
+               else f"## Cold builds against the floor\n\n{table([r.figures for r in results], peer_names)}")
+    cold = ("" if not args.pages_only else "## Cold builds\n\n| N docs | cold build | peak MB | load average before, after |\n"
+            "|---|---|---|---|\n" + "\n".join(
+                f"| {r.n:,} | {r.figures['cold']:.2f} s | {int(r.figures['cold_mb'])} | {r.load[0]:.2f}, {r.load[1]:.2f} |"
+                for r in results))
+    edit_rows = "" if args.pages_only else edits_section(results, "hugo" in peer_names)
+    sizes = pages.section([(r.n, r.pages) for r in results])
+    return "\n\n".join(part for part in (head, about_peers, summary, cold, sizes, edit_rows) if part) + "\n"
 
 
 def main() -> None:
@@ -225,9 +241,13 @@ def main() -> None:
                         help="also measure a reader's first search queries in a headless Chromium (bytes fetched, "
                              "time to results) on each size's output; see benchmarks/search.py")
     parser.add_argument("--pagefind", metavar="BIN", help="with --search: also time Pagefind's binary indexing the output")
-    parser.add_argument("--edits-only", action="store_true",
-                        help="only the single edits (build and preview): no floor, one cold build to make the site; "
-                             "peers only if --peers is given")
+    only = parser.add_mutually_exclusive_group()
+    only.add_argument("--edits-only", action="store_true",
+                      help="only the single edits (build and preview): no floor, one cold build to make the site; "
+                           "peers only if --peers is given")
+    only.add_argument("--pages-only", action="store_true",
+                      help="only one cold build per size and its page sizes (largest HTML page, pages over the "
+                           "400 KB budget, largest other file): no floor, no edits, no preview")
     args = parser.parse_args()
     set_work(args.work.resolve())
     chosen = {name.strip() for name in args.peers.split(",") if name.strip()}
@@ -241,7 +261,7 @@ def main() -> None:
     results = []
     for n in args.sizes:
         print(f"measuring {n} documents…", file=sys.stderr, flush=True)
-        results.append(measure(n, args.runs, peer_names, args.edits_only))
+        results.append(measure(n, args.runs, peer_names, args.edits_only, args.pages_only))
         print(report(args, results, peer_names, versions, started), file=sys.stderr, flush=True)
     text = report(args, results, peer_names, versions, started)
     if args.search:  # on each size's output as the edits left it (every edit reverted), built again from scratch

@@ -129,3 +129,25 @@ def test_archive_cuts_whole_months(sizes: list[int], budget: int, first: list[in
     if paths:
         assert sum(len(c["docs"]) for _, c in cut.pages) == sum(sizes)
         assert cut.pages[0][1]["newer"] is None and cut.pages[-1][1]["older"] is None
+
+
+def test_the_benchmark_reports_page_sizes(tmp_path: Path) -> None:
+    """`python -m benchmarks` reports the same budget (benchmarks/pages.py) for the 100,000 case."""
+    if str(REPO) not in sys.path:
+        sys.path.insert(0, str(REPO))
+    from benchmarks import pages
+
+    files = {"big/index.html": 500 * 1024, "small/index.html": 10 * 1024, "index.html": 3 * 1024,
+             "search/index.json": 30 * 1024, "assets/style.css": 20 * 1024, ".nojekyll": 0}
+    for rel, size in files.items():
+        (tmp_path / rel).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / rel).write_bytes(b"x" * size)
+    sizes = pages.sizes(tmp_path)
+    assert pages.BUDGET == BUDGET
+    assert (sizes.html_pages, sizes.other_files) == (3, 3)
+    assert sizes.largest_html == ("big/index.html", 500 * 1024) and sizes.over == [("big/index.html", 500 * 1024)]
+    assert sizes.largest_other == ("search/index.json", 30 * 1024)
+    text = pages.section([(10_000, sizes)])
+    assert "| 10,000 documents | 3 (171 KB) | `big/index.html` 500 KB | 1 (over the budget) " in text
+    assert "`search/index.json` 30 KB (3) |" in text
+    assert "Over the budget in 10,000 documents: `big/index.html` 500 KB." in text
