@@ -386,7 +386,8 @@ def test_plain_urls_resolve_as_the_general_resolution_does():
 
     rng = random.Random(7)
     pieces = ["/", "/", "a", "b", ".", "..", "#", "?", "%20", "%2F", ";", ":", "//", " ", "\t", "x y", "é", "\\",
-              "https://example.org", "https://EXAMPLE.org", "http://example.org", "https://example.org:443", "mailto:"]
+              "https://example.org", "https://EXAMPLE.org", "http://example.org", "https://example.org:443", "mailto:",
+              "https://other.net", "http://Other.net:80", "https://[::1", "https://u@", "https://ｅxample.org", "?"]
     origin, base = "https://example.org", "/base/"
     urls = ["/", "/base/", "/base/a/#x", "https://example.org/base/a?q=1#f", "/base/./a", "/base/a/..", "/base/a/.b",
             "//example.org/base/", "https://example.org", "https://example.orgx/base/"]
@@ -394,3 +395,55 @@ def test_plain_urls_resolve_as_the_general_resolution_does():
     for url in urls:
         for page in ("", "actors/kh/", "a b/c.html"):
             assert audit._on_site(url, page, origin, base) == audit._resolved(url, page, origin, base), (url, page)
+
+
+def test_the_page_scan_finds_what_a_plain_reading_of_every_tag_finds():
+    """audit._scan_html passes over start tags that hold no attribute it looks at; on pages made
+    of tags with every kind of attribute (quoted, bare, entities, srcset, scripts, comments), it
+    finds the same URLs, at the same offsets, and the same ids as reading every tag's attributes."""
+    import html as htmlmod
+    import random
+
+    from generator.output import audit
+
+    import re
+
+    markup = re.compile(r"<!--.*?-->|<(script|style)\b([^>]*)>.*?</\1\s*>|<([a-zA-Z][a-zA-Z0-9-]*)((?:\s[^>]*)?)>",
+                        re.S | re.I)  # (case folded by the engine: what audit._MARKUP spells out)
+
+    def plain(page: str, text: str) -> tuple[list[tuple], set[str]]:
+        urls, ids = [], set()
+        for match in markup.finditer(text):
+            group = 1 if match.group(1) else 3
+            tag, attributes = match.group(group), match.group(group + 1)
+            if not tag or not attributes or "=" not in attributes:
+                continue
+            for attr in audit._ATTRIBUTE.finditer(attributes):
+                name = attr.group(1).lower()
+                value = next(v for v in attr.group(2, 3, 4) if v is not None)
+                value = htmlmod.unescape(value) if "&" in value else value
+                if name in ("id", "name") and name not in audit._URL_ATTRIBUTES:
+                    if name == "id" or tag.lower() == "a":
+                        ids.add(value)
+                elif name in audit._URL_ATTRIBUTES:
+                    offset = match.start(group + 1) + attr.start()
+                    values = [c.split()[0] for c in value.split(",") if c.strip()] if name == "srcset" else [value]
+                    urls += [(page, offset, tag.lower(), name, v.strip()) for v in values]
+        return urls, ids
+
+    rng = random.Random(11)
+    names = ["href", "HREF", "src", "srcset", "poster", "action", "formaction", "xlink:href", "id", "ID", "name",
+             "class", "data-href", "grid", "title", "role"]
+    values = ['"a b"', '"/x/#y"', "'/q'", "bare", '"&amp;x"', '"a.png 1x, b.png 2x"', '" /sp "', '""']
+    tags = ["a", "img", "div", "script", "style", "SCRIPT", "Style", "source", "p", "svg", "IMG"]
+    for _ in range(400):
+        parts = []
+        for _ in range(rng.randint(1, 12)):
+            tag = rng.choice(tags)
+            attrs = "".join(f" {rng.choice(names)}{rng.choice(['=', ' = '])}{rng.choice(values)}"
+                            for _ in range(rng.randint(0, 3)))
+            parts.append(rng.choice([f"<{tag}{attrs}>text</{tag}>", f"<{tag}{attrs}/>", "<!-- <a href=\"/c\"> -->",
+                                     f"<{tag}{attrs}>", "plain &lt;a href=&#34;/no&#34;&gt;"]))
+        text = "".join(parts)
+        found, ids = audit._scan_html("p/", text)
+        assert ([tuple(f) for f in found], ids) == plain("p/", text), text
