@@ -142,6 +142,37 @@ def test_a_new_document_is_written_first_in_a_full_build_and_the_rest_announced(
     assert final == _cold(site)
 
 
+def test_a_deleted_documents_page_is_gone_as_soon_as_the_pages_are_planned(tmp_path: Path) -> None:
+    """A deletion has no page to write first: the files no page of the build makes are removed
+    once the pages are planned, before they are fingerprinted, and announced done (the preview
+    answers 404 for them at once); then the pages that changed are all that is still to come."""
+    site, live = _live(tmp_path)
+    seen: list[dict[str, object]] = []
+    gone = site / "content/notes/extra.md"  # (one that nothing links to)
+    gone.write_text("---\ntitle: An extra note\ndate: 2023-10-21\nactors: [KH]\n---\nMore.\n")
+    assert live.run({gone}).ok
+
+    def early(pending: Container[str]) -> None:
+        seen.append({"pending": pending, "there": (live.output / "notes/extra").exists(),
+                     "listing": (live.output / "notes/index.html").read_text()})
+
+    gone.unlink()
+    result = live.run({gone}, early=early)
+    assert result.ok and "load+markdown" in result.timings, list(result.diagnostics)  # the full build
+    first, then = seen
+    pending = first["pending"]
+    assert isinstance(pending, AllBut) and not first["there"]  # its page and its folder, gone at once
+    assert "notes/extra/index.html" not in pending and "assets/style.css" not in pending
+    assert all(rel in pending for rel in ("index.html", "notes/index.html", "places/green-zone/index.html"))
+    assert "notes/extra/" in str(first["listing"])  # (the listing was still to come)
+    pending = then["pending"]
+    assert isinstance(pending, frozenset) and "notes/extra/index.html" not in pending
+    assert "notes/index.html" in pending and "places/green-zone/index.html" not in pending
+    final = read_tree(live.output)
+    assert "notes/extra/" not in final["notes/index.html"].decode()
+    assert final == _cold(site)
+
+
 def test_after_a_failed_build_nothing_is_announced_early(tmp_path: Path) -> None:
     site, live = _live(tmp_path)
     broken = _edit(site, ARTICLE, "date: 2023-10-18", "date: 2023-02-30")

@@ -83,6 +83,7 @@ class First:
 
     sources: frozenset[str]
     early: Callable[[Container[str]], None]  # the files still to come: a set, or AllBut
+    served: set[str] = field(default_factory=set)  # the files told done so far (see AllBut)
 
 
 @dataclass(frozen=True)
@@ -169,6 +170,27 @@ def _run(config: SiteConfig, cache: Cache, drafts: bool, write: bool, in_place: 
         result.state = state
 
 
+def _unchanged_static(tree: OutputTree, copies: list[tuple[Path, str]]) -> set[str]:
+    return {rel for src, dest in copies if tree.old.get(rel := output_file(dest)) == file_digest(src)}
+
+
+def _gone_first(tree: OutputTree, pages: list[render.Page], copies: list[tuple[Path, str]], first: First) -> None:
+    """An in-place build's files that no page or copy of it makes (a deleted document's page),
+    removed as soon as the pages are planned, before they are fingerprinted; `first.early` hears
+    that they are done, with what it heard of before (the saved files' own pages and the unchanged
+    static files, see _ahead): the preview answers 404 for a deleted page at once."""
+    made = {output_file(page.path) for page in pages} | {output_file(dest) for _, dest in copies}
+    gone = sorted(rel for rel in tree.old if rel not in made)
+    if not gone:
+        return
+    tree.start_in_place()
+    tree.drop_in_place(gone)
+    if not first.served:
+        first.served.update(_unchanged_static(tree, copies))
+    first.served.update(gone)
+    first.early(AllBut(frozenset(first.served)))
+
+
 Ahead = Callable[[jinja2.Environment, Site, dict[Ref, render.Body], Urls, tuple[Asset, ...], Cache], None]
 
 
@@ -192,9 +214,9 @@ def _ahead(config: SiteConfig, first: First) -> Ahead:
             assert isinstance(data, bytes)
             tree.place(output_file(page.path), data)
             served.add(output_file(page.path))
-        served.update(rel for src, dest in copies_of(config, assets)
-                      if tree.old.get(rel := output_file(dest)) == file_digest(src))
-        first.early(AllBut(frozenset(served)))
+        served.update(_unchanged_static(tree, copies_of(config, assets)))
+        first.served.update(served)
+        first.early(AllBut(frozenset(first.served)))
 
     return ahead
 
@@ -457,6 +479,8 @@ def _write(config: SiteConfig, env: jinja2.Environment, salt: str, pages: list[r
     # With nothing to compare with (a first build), every page is rendered and the
     # workers fingerprint them as they go; otherwise the fingerprints pick the pages.
     # (what each page shows comes out of the same walk, for the warm state's index: see live.Index)
+    if in_place and first is not None and before:
+        _gone_first(OutputTree(config.output_dir), pages, copies, first)
     if before:
         search.prepare(pages)  # (the term shards' fingerprints are digests of their postings)
     prints = _fingerprints(pages, salt, result.shown, _refs_of(result.site)) if before else {}
@@ -578,16 +602,18 @@ def _first_out(dirty: list[render.Page], first: First, planned: dict[str, str], 
     head = [page for page in dirty if source(page) in first.sources]
     tail = [page for page in dirty if source(page) not in first.sources]
     pending = frozenset({output_file(page.path) for page in tail}
-                        | {rel for rel in old if rel not in planned}  # to be removed at the end
+                        | {rel for rel in old if rel not in planned and rel not in first.served}  # removed at the end
                         | {rel for rel, h in copy_hashes.items() if old.get(rel) != h})
     told = False
 
     def written(count: int) -> None:
         nonlocal told
-        if not told and head and count >= len(head):
+        if not told and count >= len(head):
             told = True
             first.early(pending)
 
+    if not head:  # (nothing to write first: the rest is served at once)
+        written(0)
     return head + tail, written
 
 

@@ -399,6 +399,16 @@ class OutputTree:
         self.fresh = None
         return WriteResult(len(self.files), changed, removed, swapped=True)
 
+    def drop_in_place(self, rels: list[str]) -> None:
+        """Remove these files of the live folder now, in an update in place (start_in_place), before
+        its commit: files no page of the build makes (a deleted document's page), and the folders
+        they leave empty. The commit finds them gone."""
+        assert self.fresh is not None
+        for rel in rels:
+            check_rel(rel)
+            _unlink(os.path.join(self._root, rel))
+        _prune_folders(self._root, rels)
+
     def commit_in_place(self, files: dict[str, str]) -> WriteResult:
         """End an update of the live folder (start_in_place): `files` (rel -> digest) is all it
         now holds; every other file of the previous output goes, and the manifest says so."""
