@@ -480,7 +480,7 @@ def _write(config: SiteConfig, env: jinja2.Environment, salt: str, pages: list[r
     # workers fingerprint them as they go; otherwise the fingerprints pick the pages.
     # (what each page shows comes out of the same walk, for the warm state's index: see live.Index)
     if in_place and first is not None and before:
-        _gone_first(OutputTree(config.output_dir), pages, copies, first)
+        _gone_first(tree, pages, copies, first)
     if before:
         search.prepare(pages)  # (the term shards' fingerprints are digests of their postings)
     prints = _fingerprints(pages, salt, result.shown, _refs_of(result.site)) if before else {}
