@@ -301,3 +301,53 @@ def test_templates_escape_as_markupsafe_does(basic_site: Path, tmp_path: Path) -
         assert env.get_template(name).root_render_func.__globals__["escape"] is render.quick_escape, name
     page = env.from_string("{{ a }}|{{ b }}|{{ c }}|{{ d }}").render(a="<i>", b=markupsafe.Markup("<i>"), c=7, d=Html())
     assert page == "&lt;i&gt;|<i>|7|<b>safe</b>"
+
+
+def test_related_lists_asked_one_at_a_time_are_those_worked_out_together(tmp_path: Path) -> None:
+    """graph.Related works out a document's related list when it is first asked for (the preview
+    renders a saved document's page before the plan asks for all): the same lists, in the same
+    order, however they are asked for, and pickled as the plain dict of all of them."""
+    import pickle
+    import random
+
+    from generator.site import graph
+
+    rng = random.Random(5)
+    order = [("article", f"d{i:03d}") for i in range(300)]
+    tags_pool = [("actor", f"a{i}") for i in range(12)] + [("place", f"p{i}") for i in range(8)]
+    tags = {ref: tuple(rng.sample(tags_pool, rng.randint(0, 4))) for ref in order}
+    tagged: dict = {}
+    for ref in order:
+        for tag in tags[ref]:
+            tagged.setdefault(tag, []).append(ref)
+    mentions = {ref: tuple(rng.sample(order, 2)) for ref in rng.sample(order, 40)}
+    def at_once() -> dict:  # the lists as the build worked them out before, all in one loop
+        import bisect
+        import heapq
+        from collections import Counter
+
+        position = {ref: i for i, ref in enumerate(order)}
+        members_at = {tag: [position[m] for m in members] for tag, members in tagged.items()}
+        result = {}
+        for ref in order:
+            mine, scores = position[ref], Counter()
+            for tag in tags[ref]:
+                at = bisect.bisect_left(members_at[tag], mine)
+                scores.update(members_at[tag][max(0, at - graph.RELATED_WINDOW): at + graph.RELATED_WINDOW + 1])
+            del scores[mine]
+            for source in mentions.get(ref, ()):
+                if source in position:
+                    del scores[position[source]]
+            best = heapq.nsmallest(graph.RELATED_LIMIT, [(-n, abs(i - mine), i) for i, n in scores.items()])
+            result[ref] = tuple(order[i] for i in sorted(i for _, _, i in best))
+        return result
+
+    together = dict(graph.Related(order, tags, tagged, mentions))
+    assert together == at_once() and any(together.values())
+    one_by_one = graph.Related(order, tags, tagged, mentions)
+    asked = rng.sample(order, 50)
+    assert [one_by_one[ref] for ref in asked] == [together[ref] for ref in asked]
+    assert list(one_by_one.items()) == list(together.items()) and list(one_by_one) == order
+    unpickled = pickle.loads(pickle.dumps(graph.Related(order, tags, tagged, mentions)))
+    assert type(unpickled) is dict and unpickled == together
+    assert one_by_one.get(("article", "nope")) is None and len(one_by_one) == len(order)

@@ -507,7 +507,7 @@ def _title_of(cat: Catalog, ref: Ref) -> str:
 def _related(
     docs: Mapping[Ref, Document], tags: Mapping[Ref, tuple[Ref, ...]], tagged: Mapping[Ref, list[Ref]],
     mentions: Mapping[Ref, tuple[Ref, ...]],
-) -> dict[Ref, tuple[Ref, ...]]:
+) -> "Related":
     """Documents sharing the most tags, newest first; candidates come from a date window per tag.
 
     Looking at every document of a popular tag would be quadratic; neighbours in
@@ -515,22 +515,59 @@ def _related(
     that links to this one is left out: its page lists it under "Pages that link
     here" already, and the related list should add what that one does not.
     """
-    order = list(docs)  # newest first
-    position = {ref: i for i, ref in enumerate(order)}
-    members_at = {tag: [position[m] for m in members] for tag, members in tagged.items()}
-    result: dict[Ref, tuple[Ref, ...]] = {}
-    for ref in order:
+    return Related(list(docs), tags, tagged, mentions)  # `docs` in doc_order: newest first
+
+
+class Related(Mapping[Ref, tuple[Ref, ...]]):
+    """Each document's related list (see _related), worked out when it is first asked for: a
+    preview build renders a saved document's own page, which asks for one, before the plan asks
+    for all of them (0.4 s at 10,000 documents). Each list depends on the site alone, so it is
+    the same whenever it is worked out. Pickled as the plain dict of all of them."""
+
+    def __init__(self, order: list[Ref], tags: Mapping[Ref, tuple[Ref, ...]], tagged: Mapping[Ref, list[Ref]],
+                 mentions: Mapping[Ref, tuple[Ref, ...]]):
+        self._order, self._tags, self._mentions = order, tags, mentions
+        self._position = position = {ref: i for i, ref in enumerate(order)}
+        self._members_at = {tag: [position[m] for m in members] for tag, members in tagged.items()}
+        self._found: dict[Ref, tuple[Ref, ...]] = {}
+        self._complete = False
+
+    def __getitem__(self, ref: Ref) -> tuple[Ref, ...]:
+        found = self._found.get(ref)
+        if found is None:
+            if ref not in self._position:
+                raise KeyError(ref)
+            found = self._found[ref] = self._of(ref)
+        return found
+
+    def __iter__(self):  # type: ignore[no-untyped-def]
+        return iter(self._all())
+
+    def __len__(self) -> int:
+        return len(self._order)
+
+    def __reduce__(self):  # type: ignore[no-untyped-def]
+        return dict, (self._all(),)
+
+    def _all(self) -> dict[Ref, tuple[Ref, ...]]:
+        if not self._complete:
+            found = self._found
+            self._found = {ref: found[ref] if ref in found else self._of(ref) for ref in self._order}
+            self._complete = True
+        return self._found
+
+    def _of(self, ref: Ref) -> tuple[Ref, ...]:
+        order, position, members_at = self._order, self._position, self._members_at
         mine = position[ref]
         scores: Counter[int] = Counter()
-        for tag in tags[ref]:
+        for tag in self._tags[ref]:
             at_list = members_at[tag]
             at = bisect.bisect_left(at_list, mine)
             window = at_list[max(0, at - RELATED_WINDOW) : at + RELATED_WINDOW + 1]
             scores.update(window)
         del scores[mine]
-        for source in mentions.get(ref, ()):  # documents and profiles; only documents score
+        for source in self._mentions.get(ref, ()):  # documents and profiles; only documents score
             if source in position:
                 del scores[position[source]]
         best = heapq.nsmallest(RELATED_LIMIT, [(-n, abs(i - mine), i) for i, n in scores.items()])
-        result[ref] = tuple(order[i] for i in sorted(i for _, _, i in best))  # `order` is doc_order: newest first
-    return result
+        return tuple(order[i] for i in sorted(i for _, _, i in best))  # `order` is doc_order: newest first
